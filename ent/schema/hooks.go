@@ -1,0 +1,85 @@
+package schema
+
+import (
+	"context"
+	"strings"
+
+	"entgo.io/ent"
+
+	"github.com/leadron/leadron/internal/apperr"
+	"github.com/leadron/leadron/internal/scope"
+	"github.com/leadron/leadron/internal/viewer"
+)
+
+// normalizeUserEmail stores user emails trimmed and lowercase, so sign-in and
+// the unique index are case-insensitive.
+func normalizeUserEmail() ent.Hook {
+	return func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if v, ok := m.Field("email"); ok {
+				if err := m.SetField("email", NormalizeEmail(v.(string))); err != nil {
+					return nil, err
+				}
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+}
+
+// normalizeLeadContact derives the indexed email_normalized and
+// phone_normalized that duplicate detection matches on.
+func normalizeLeadContact() ent.Hook {
+	return func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if v, ok := m.Field("email"); ok {
+				if err := m.SetField("email_normalized", NormalizeEmail(v.(string))); err != nil {
+					return nil, err
+				}
+			}
+			if v, ok := m.Field("phone"); ok {
+				if err := m.SetField("phone_normalized", NormalizePhone(v.(string))); err != nil {
+					return nil, err
+				}
+			}
+			if m.FieldCleared("phone") {
+				if err := m.ClearField("phone_normalized"); err != nil {
+					return nil, err
+				}
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+}
+
+// NormalizeEmail trims and lowercases an email address.
+func NormalizeEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+
+// NormalizePhone keeps a phone number's digits, and its leading + if any.
+func NormalizePhone(s string) string {
+	var b strings.Builder
+	for i, r := range strings.TrimSpace(s) {
+		if r >= '0' && r <= '9' || (r == '+' && i == 0) {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// validateKeyScopes checks a key's scopes against the scope list and bundles,
+// and refuses scopes beyond the rights of the viewer creating the key.
+func validateKeyScopes() ent.Hook {
+	return func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if v, ok := m.Field("scopes"); ok {
+				set, err := scope.Parse(v.([]string))
+				if err != nil {
+					return nil, apperr.Invalid("scopes", apperr.FieldInvalid, err.Error())
+				}
+				if vw := viewer.FromContext(ctx); vw != nil && set&^vw.Scopes != 0 {
+					return nil, apperr.Invalid("scopes", apperr.FieldInvalid, "a key cannot have scopes beyond your own: "+strings.Join((set&^vw.Scopes).Names(), ", "))
+				}
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+}

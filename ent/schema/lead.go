@@ -1,0 +1,124 @@
+package schema
+
+import (
+	"entgo.io/contrib/entgql"
+	"entgo.io/ent"
+	"entgo.io/ent/privacy"
+	entschema "entgo.io/ent/schema"
+	"entgo.io/ent/schema/edge"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+
+	"github.com/leadron/leadron/internal/audit"
+	"github.com/leadron/leadron/internal/rule"
+	"github.com/leadron/leadron/internal/scope"
+)
+
+// Lead sources and statuses, as the API spec lists them.
+var (
+	LeadSources  = []string{"web", "referral", "api", "import", "manual"}
+	LeadStatuses = []string{"new", "contacted", "qualified", "unqualified"}
+)
+
+// Lead is a prospective customer moving through the sales pipeline.
+type Lead struct{ ent.Schema }
+
+// Mixin of the Lead.
+func (Lead) Mixin() []ent.Mixin {
+	return []ent.Mixin{TimeMixin{}, TenantMixin{}, EnvironmentMixin{}}
+}
+
+// Fields of the Lead.
+func (Lead) Fields() []ent.Field {
+	return []ent.Field{
+		field.String("email").MaxLen(254).Validate(ValidateEmail).
+			Annotations(entgql.OrderField("EMAIL")),
+		// email_normalized and phone_normalized are derived by a hook and
+		// indexed for duplicate detection; clients never write them.
+		field.String("email_normalized").
+			Annotations(entgql.Skip(entgql.SkipAll)),
+		field.String("first_name").NotEmpty().MaxLen(100),
+		field.String("last_name").NotEmpty().MaxLen(100),
+		field.String("phone").Optional().Nillable().MaxLen(40).Validate(ValidatePhone),
+		field.String("phone_normalized").Optional().Nillable().
+			Annotations(entgql.Skip(entgql.SkipAll)),
+		field.Enum("source").Values(LeadSources...).Optional().Nillable(),
+		field.Enum("status").Values(LeadStatuses...).Default("new"),
+		field.Int("score").Default(0).Range(0, 100).
+			Annotations(entgql.OrderField("SCORE")),
+		field.Int("assigned_to").Optional().Nillable().
+			Annotations(entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
+		field.JSON("custom_fields", map[string]any{}).Default(map[string]any{}),
+		// merged_into is the lead this one was merged into.
+		field.Int("merged_into").Optional().Nillable().
+			Annotations(entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput, entgql.SkipWhereInput)),
+		// version increases with every update; it is the ETag.
+		field.Int("version").Default(1).
+			Annotations(entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
+		field.Time("archived_at").Optional().Nillable().
+			Annotations(entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
+	}
+}
+
+// Edges of the Lead.
+func (Lead) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.To("assignee", User.Type).Field("assigned_to").Unique(),
+		edge.To("merged_leads", Lead.Type).
+			From("survivor").Field("merged_into").Unique().
+			Annotations(entgql.Skip(entgql.SkipAll)),
+	}
+}
+
+// Indexes of the Lead. There is deliberately no unique email: duplicates are
+// detected and merged, not refused.
+func (Lead) Indexes() []ent.Index {
+	return []ent.Index{
+		// Keyset paging in each sort order the API offers.
+		index.Fields("tenant_id", "environment", "created_at", "id"),
+		index.Fields("tenant_id", "environment", "updated_at", "id"),
+		index.Fields("tenant_id", "environment", "score", "id"),
+		// Duplicate detection.
+		index.Fields("tenant_id", "environment", "email_normalized"),
+		index.Fields("tenant_id", "environment", "phone_normalized"),
+		index.Fields("assigned_to"),
+	}
+}
+
+// Annotations of the Lead.
+func (Lead) Annotations() []entschema.Annotation {
+	return []entschema.Annotation{
+		entgql.RelayConnection(),
+		entgql.QueryField(),
+		entgql.Mutations(entgql.MutationCreate(), entgql.MutationUpdate()),
+		entgql.MultiOrder(),
+	}
+}
+
+// Policy of the Lead. Every policy ends in deny, so rules that all skip can
+// never mean allow.
+func (Lead) Policy() ent.Policy {
+	return privacy.Policy{
+		Query: privacy.QueryPolicy{
+			rule.DenyIfNoViewer(),
+			rule.AllowTenantQueryWithScope(scope.Leads),
+			privacy.AlwaysDenyRule(),
+		},
+		Mutation: privacy.MutationPolicy{
+			rule.DenyIfNoViewer(),
+			rule.RequireDeleteScopeToArchive(scope.Leads),
+			rule.AllowTenantMutationWithScope(scope.Leads),
+			privacy.AlwaysDenyRule(),
+		},
+	}
+}
+
+// Hooks of the Lead.
+func (Lead) Hooks() []ent.Hook {
+	return []ent.Hook{
+		validateFields([]string{"email", "first_name", "last_name"}, leadChecks),
+		normalizeLeadContact(),
+		rule.UserInTenant("assignee", "assignedTo"),
+		audit.Hook("lead"),
+	}
+}

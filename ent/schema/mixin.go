@@ -1,0 +1,96 @@
+// Package schema is Leadron's data model: entities, fields, indexes, and the
+// privacy policies, filters and hooks that enforce tenant isolation. Business
+// rules live here once; REST and GraphQL are adapters over the generated code.
+package schema
+
+import (
+	"errors"
+	"time"
+
+	"entgo.io/contrib/entgql"
+	"entgo.io/ent"
+	"entgo.io/ent/schema/edge"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/mixin"
+
+	"github.com/leadron/leadron/internal/rule"
+	"github.com/leadron/leadron/internal/viewer"
+)
+
+// TimeMixin adds created_at and updated_at, in UTC.
+type TimeMixin struct{ mixin.Schema }
+
+// Fields of the TimeMixin.
+func (TimeMixin) Fields() []ent.Field {
+	return []ent.Field{
+		field.Time("created_at").Immutable().Default(now).
+			Annotations(entgql.OrderField("CREATED_AT"), entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
+		field.Time("updated_at").Default(now).UpdateDefault(now).
+			Annotations(entgql.OrderField("UPDATED_AT"), entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
+	}
+}
+
+// now is the clock for stored times: UTC, truncated to the microsecond that
+// PostgreSQL keeps, so a value reads back exactly as it was written.
+func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
+
+// TenantMixin binds a row to one tenant. The tenant is set from the viewer on
+// create, never from input, and cannot change.
+type TenantMixin struct{ mixin.Schema }
+
+// Fields of the TenantMixin.
+func (TenantMixin) Fields() []ent.Field {
+	return []ent.Field{
+		field.Int("tenant_id").Immutable().
+			Annotations(entgql.Skip(entgql.SkipAll)),
+	}
+}
+
+// Edges of the TenantMixin.
+func (TenantMixin) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.To("tenant", Tenant.Type).Field("tenant_id").Unique().Required().Immutable().
+			Annotations(entgql.Skip(entgql.SkipAll)),
+	}
+}
+
+// Interceptors of the TenantMixin: every query sees only the viewer's tenant.
+// A type that also has the EnvironmentMixin is filtered by environment too.
+func (TenantMixin) Interceptors() []ent.Interceptor {
+	return []ent.Interceptor{rule.FilterTenant(false)}
+}
+
+// Hooks of the TenantMixin: creates take the viewer's tenant, and updates and
+// deletes touch only the viewer's tenant.
+func (TenantMixin) Hooks() []ent.Hook {
+	return []ent.Hook{rule.ScopeMutations(false)}
+}
+
+// EnvironmentMixin binds a row to the live or sandbox environment of its
+// tenant. Like the tenant, it comes from the viewer and cannot change.
+type EnvironmentMixin struct{ mixin.Schema }
+
+// Fields of the EnvironmentMixin.
+func (EnvironmentMixin) Fields() []ent.Field {
+	return []ent.Field{
+		field.String("environment").Immutable().Validate(validEnvironment).
+			Annotations(entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput, entgql.SkipWhereInput)),
+	}
+}
+
+// Interceptors of the EnvironmentMixin.
+func (EnvironmentMixin) Interceptors() []ent.Interceptor {
+	return []ent.Interceptor{rule.FilterTenant(true)}
+}
+
+// Hooks of the EnvironmentMixin.
+func (EnvironmentMixin) Hooks() []ent.Hook {
+	return []ent.Hook{rule.ScopeMutations(true)}
+}
+
+func validEnvironment(s string) error {
+	if !viewer.Environment(s).Valid() {
+		return errors.New("environment must be live or sandbox")
+	}
+	return nil
+}

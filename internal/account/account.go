@@ -1,0 +1,141 @@
+// Package account creates tenants, users and API keys: the operations that
+// the CLI, the demo setup and the API share. Each runs in one transaction,
+// so a failure leaves nothing half-made.
+package account
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/leadron/leadron/ent"
+	"github.com/leadron/leadron/ent/tenant"
+	"github.com/leadron/leadron/ent/user"
+	"github.com/leadron/leadron/internal/apikey"
+	"github.com/leadron/leadron/internal/apperr"
+	"github.com/leadron/leadron/internal/password"
+	"github.com/leadron/leadron/internal/store"
+	"github.com/leadron/leadron/internal/viewer"
+)
+
+// TenantInput describes a new tenant and its first owner.
+type TenantInput struct {
+	Slug, Name, Plan string
+	Owner            UserInput
+}
+
+// UserInput describes a new user.
+type UserInput struct {
+	Email, Password, Role, FirstName, LastName string
+}
+
+// CreateTenant creates a tenant and its owner together.
+func CreateTenant(ctx context.Context, client *ent.Client, in TenantInput) (*ent.Tenant, *ent.User, error) {
+	in.Owner.Role = "owner"
+	hash, err := hashPassword(in.Owner.Password)
+	if err != nil {
+		return nil, nil, err
+	}
+	pctx := viewer.NewContext(ctx, viewer.Platform())
+	var t *ent.Tenant
+	var owner *ent.User
+	err = store.WithTx(pctx, client, func(tx *ent.Tx) error {
+		t, err = tx.Tenant.Create().SetSlug(in.Slug).SetName(in.Name).SetPlan(tenant.Plan(in.Plan)).Save(pctx)
+		if ent.IsConstraintError(err) {
+			return apperr.Invalid("slug", "taken", fmt.Sprintf("a tenant with slug %q already exists", in.Slug))
+		}
+		if err != nil {
+			return err
+		}
+		sctx := viewer.NewContext(ctx, viewer.System(t.ID, viewer.Live))
+		owner, err = createUser(sctx, tx.Client(), in.Owner, hash)
+		return err
+	})
+	return t, owner, err
+}
+
+// CreateUser adds a user to the tenant of the viewer in ctx.
+func CreateUser(ctx context.Context, client *ent.Client, in UserInput) (*ent.User, error) {
+	hash, err := hashPassword(in.Password)
+	if err != nil {
+		return nil, err
+	}
+	var u *ent.User
+	err = store.WithTx(ctx, client, func(tx *ent.Tx) error {
+		u, err = createUser(ctx, tx.Client(), in, hash)
+		return err
+	})
+	return u, err
+}
+
+func createUser(ctx context.Context, client *ent.Client, in UserInput, hash string) (*ent.User, error) {
+	u, err := client.User.Create().
+		SetEmail(in.Email).SetRole(user.Role(in.Role)).
+		SetFirstName(in.FirstName).SetLastName(in.LastName).
+		SetPasswordHash(hash).Save(ctx)
+	if ent.IsConstraintError(err) {
+		return nil, apperr.Invalid("email", "taken", fmt.Sprintf("a user with email %q already exists", in.Email))
+	}
+	return u, err
+}
+
+func hashPassword(pw string) (string, error) {
+	if err := password.Validate(pw); err != nil {
+		return "", apperr.Invalid("password", apperr.FieldInvalid, err.Error())
+	}
+	return password.Hash(pw)
+}
+
+// KeyInput describes a new API key. The key's environment is the viewer's.
+type KeyInput struct {
+	Name      string
+	OwnerID   int
+	Scopes    []string
+	ExpiresAt *time.Time
+}
+
+// CreateAPIKey creates a key in the viewer's tenant and environment and
+// returns it with its plaintext, which is never available again.
+func CreateAPIKey(ctx context.Context, client *ent.Client, in KeyInput) (*ent.APIKey, string, error) {
+	v := viewer.FromContext(ctx)
+	if !v.TenantScoped() {
+		return nil, "", apperr.New(apperr.Forbidden, "no tenant to create the key in")
+	}
+	if in.ExpiresAt != nil && !in.ExpiresAt.After(time.Now()) {
+		return nil, "", apperr.Invalid("expiresAt", apperr.FieldInvalid, "expiresAt must be in the future")
+	}
+	key, err := apikey.Generate(v.Environment)
+	if err != nil {
+		return nil, "", err
+	}
+	var k *ent.APIKey
+	err = store.WithTx(ctx, client, func(tx *ent.Tx) error {
+		k, err = tx.APIKey.Create().
+			SetName(in.Name).SetOwnerID(in.OwnerID).SetScopes(in.Scopes).
+			SetKeyHash(key.Hash).SetPrefix(key.Prefix).SetLast4(key.Last4).
+			SetNillableExpiresAt(in.ExpiresAt).Save(ctx)
+		return err
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	return k, key.Plaintext, nil
+}
+
+// TenantBySlug finds a tenant by its slug.
+func TenantBySlug(ctx context.Context, client *ent.Client, slug string) (*ent.Tenant, error) {
+	t, err := client.Tenant.Query().Where(tenant.Slug(slug)).Only(viewer.NewContext(ctx, viewer.Platform()))
+	if ent.IsNotFound(err) {
+		return nil, apperr.Invalid("tenant", "not_found", fmt.Sprintf("no tenant with slug %q", slug))
+	}
+	return t, err
+}
+
+// UserByEmail finds a user of the viewer's tenant by email.
+func UserByEmail(ctx context.Context, client *ent.Client, email string) (*ent.User, error) {
+	u, err := client.User.Query().Where(user.Email(email)).Only(ctx)
+	if ent.IsNotFound(err) {
+		return nil, apperr.Invalid("user", "not_found", fmt.Sprintf("no user with email %q in this tenant", email))
+	}
+	return u, err
+}

@@ -1,0 +1,136 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/leadron/leadron/internal/account"
+	"github.com/leadron/leadron/internal/server"
+	"github.com/leadron/leadron/internal/viewer"
+)
+
+func (e *env) serveCmd() *cobra.Command {
+	var demo bool
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Apply migrations, then serve the API until SIGTERM",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
+			defer stop()
+			a, err := e.open(ctx)
+			if err != nil {
+				return err
+			}
+			defer a.db.Close()
+			if demo {
+				if err := e.seedDemo(ctx, a); err != nil {
+					return fmt.Errorf("creating demo data: %w", err)
+				}
+			}
+			return e.serve(ctx, a)
+		},
+	}
+	cmd.Flags().BoolVar(&demo, "demo", false, "on an empty database, create a demo tenant, owner and keys and print them once")
+	return cmd
+}
+
+// serve runs the HTTP server until ctx ends, then drains in-flight requests
+// within the shutdown timeout.
+func (e *env) serve(ctx context.Context, a *app) error {
+	handler := server.New(server.Deps{DB: a.db, Codec: a.codec, Logger: a.log})
+	srv := &http.Server{
+		Addr:              a.cfg.Addr,
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	ln, err := net.Listen("tcp", a.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", a.cfg.Addr, err)
+	}
+	a.log.Info("serving", "addr", ln.Addr().String(), "dialect", a.db.Dialect, "env", a.cfg.Env)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	a.log.Info("shutting down", "timeout", a.cfg.ShutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutting down: %w", err)
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	a.log.Info("stopped")
+	return nil
+}
+
+// seedDemo creates the demo tenant on an empty database and prints its
+// credentials once. On a database with any tenant it does nothing.
+func (e *env) seedDemo(ctx context.Context, a *app) error {
+	n, err := a.db.Client.Tenant.Query().Count(viewer.NewContext(ctx, viewer.Platform()))
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		a.log.Info("demo data not created: the database already has tenants")
+		return nil
+	}
+	pw, err := randomPassword()
+	if err != nil {
+		return err
+	}
+	const email = "owner@demo.leadron.dev"
+	t, owner, err := account.CreateTenant(ctx, a.db.Client, account.TenantInput{
+		Slug: "demo", Name: "Demo", Plan: "pro",
+		Owner: account.UserInput{Email: email, Password: pw, FirstName: "Demo", LastName: "Owner"},
+	})
+	if err != nil {
+		return err
+	}
+	keys := map[viewer.Environment]string{}
+	for _, env := range []viewer.Environment{viewer.Live, viewer.Sandbox} {
+		vctx := viewer.NewContext(ctx, viewer.System(t.ID, env))
+		_, plain, err := account.CreateAPIKey(vctx, a.db.Client, account.KeyInput{Name: "demo " + string(env), OwnerID: owner.ID, Scopes: []string{"full_access"}})
+		if err != nil {
+			return err
+		}
+		keys[env] = plain
+	}
+	fmt.Fprintf(e.stdout, `
+Demo tenant created. These secrets are shown only once:
+
+  tenant         demo
+  owner login    %s
+  password       %s
+  live key       %s
+  sandbox key    %s
+
+Try: curl -H "X-API-Key: %s" http://localhost%s/v1/leads
+
+`, email, pw, keys[viewer.Live], keys[viewer.Sandbox], keys[viewer.Live], portOf(a.cfg.Addr))
+	return nil
+}
+
+func portOf(addr string) string {
+	if _, port, err := net.SplitHostPort(addr); err == nil {
+		return ":" + port
+	}
+	return addr
+}

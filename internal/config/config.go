@@ -1,0 +1,43 @@
+// Package config reads Leadron's settings from LEADRON_* environment
+// variables. Everything has a development default; production refuses to
+// start without the settings it must not guess.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/caarlos0/env/v11"
+)
+
+// Config is the server's configuration (see README.md#configuration).
+type Config struct {
+	Addr            string        `env:"LEADRON_ADDR" envDefault:":8000"`
+	DatabaseURL     string        `env:"LEADRON_DATABASE_URL"`
+	RedisURL        string        `env:"LEADRON_REDIS_URL"`
+	JWTSecret       string        `env:"LEADRON_JWT_SECRET"`
+	Env             string        `env:"LEADRON_ENV" envDefault:"development"`
+	LogLevel        string        `env:"LEADRON_LOG_LEVEL" envDefault:"info"`
+	ShutdownTimeout time.Duration `env:"LEADRON_SHUTDOWN_TIMEOUT" envDefault:"15s"`
+}
+
+// Production reports whether LEADRON_ENV is production.
+func (c Config) Production() bool { return c.Env == "production" }
+
+// Load reads the configuration from environ (as from os.Environ, split).
+func Load(environ map[string]string) (Config, error) {
+	var c Config
+	if err := env.ParseWithOptions(&c, env.Options{Environment: environ}); err != nil {
+		return c, fmt.Errorf("configuration: %w", err)
+	}
+	switch c.Env {
+	case "development", "production":
+	default:
+		return c, fmt.Errorf("configuration: LEADRON_ENV must be development or production, not %q", c.Env)
+	}
+	if c.Production() && c.DatabaseURL == "" {
+		return c, errors.New("configuration: LEADRON_DATABASE_URL is required when LEADRON_ENV=production")
+	}
+	return c, nil
+}

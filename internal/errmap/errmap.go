@@ -1,0 +1,92 @@
+// Package errmap turns errors from the data layer into *apperr.Error, the
+// one form that the REST, GraphQL and CLI adapters show. It is the single
+// place where ent's and the privacy layer's errors get client-facing codes.
+package errmap
+
+import (
+	"errors"
+	"strings"
+
+	"entgo.io/ent/privacy"
+
+	"github.com/leadron/leadron/ent"
+	"github.com/leadron/leadron/ent/schema"
+	"github.com/leadron/leadron/internal/apperr"
+	"github.com/leadron/leadron/internal/rule"
+)
+
+// Classify returns the client-facing form of err, and false when err is
+// unexpected, in which case callers show a generic internal error and log err.
+func Classify(err error) (*apperr.Error, bool) {
+	if e, ok := apperr.As(err); ok {
+		return e, true
+	}
+	var scopeErr *rule.ScopeError
+	var verr *ent.ValidationError
+	switch {
+	case errors.As(err, &scopeErr):
+		return apperr.New(apperr.InsufficientScope, "This endpoint requires the '"+scopeErr.Scope.String()+"' scope"), true
+	case errors.As(err, &verr):
+		return Validation(verr), true
+	case ent.IsNotFound(err):
+		return apperr.New(apperr.NotFound, "Resource not found"), true
+	case ent.IsConstraintError(err):
+		return apperr.New(apperr.Conflict, "The request conflicts with an existing resource"), true
+	case errors.Is(err, privacy.Deny):
+		return apperr.New(apperr.Forbidden, "You are not allowed to do this"), true
+	}
+	return nil, false
+}
+
+// Validation converts an ent validation error into a field error named as
+// the API names the field.
+func Validation(verr *ent.ValidationError) *apperr.Error {
+	field := apperr.CamelCase(verr.Name)
+	msg := verr.Error()
+	code := apperr.FieldInvalid
+	if strings.Contains(msg, "missing required field") {
+		return apperr.Invalid(field, apperr.FieldRequired, field+" is required")
+	}
+	for name, values := range enums {
+		if strings.Contains(msg, `"`+name+`"`) && strings.Contains(msg, "invalid enum value") {
+			return apperr.Invalid(field, apperr.FieldInvalid, field+" must be one of: "+strings.Join(values, ", "))
+		}
+	}
+	// ent wraps validator errors as `validator failed for field "T.f": <err>`;
+	// the innermost error is the message written for people.
+	inner := verr.Unwrap()
+	for next := errors.Unwrap(inner); next != nil; next = errors.Unwrap(inner) {
+		inner = next
+	}
+	if inner != nil {
+		msg = inner.Error()
+	}
+	return apperr.Invalid(field, code, humanize(field, msg))
+}
+
+// enums lists the allowed values of each enum field, by ent's "Type.field".
+var enums = map[string][]string{
+	"Tenant.plan": schema.Plans,
+	"User.role":   schema.Roles,
+	"Lead.source": schema.LeadSources,
+	"Lead.status": schema.LeadStatuses,
+}
+
+// humanize rewrites ent's built-in validator messages.
+func humanize(field, msg string) string {
+	switch {
+	case strings.Contains(msg, "value is empty"):
+		return field + " must not be empty"
+	case strings.Contains(msg, "value is less than the required length"):
+		return field + " is too short"
+	case strings.Contains(msg, "value is greater than the required length"):
+		return field + " is too long"
+	case strings.Contains(msg, "value out of range"):
+		return field + " is out of range"
+	case strings.Contains(msg, "does not match validation"):
+		return field + " has an invalid format"
+	case strings.Contains(msg, "invalid enum value"):
+		return field + " has an invalid value"
+	}
+	return msg
+}

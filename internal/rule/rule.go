@@ -1,0 +1,316 @@
+// Package rule holds the privacy rules, query filters and mutation hooks that
+// the ent schema attaches to every entity. Together they make tenant and
+// environment isolation a property of the data layer: no adapter (REST,
+// GraphQL, CLI, jobs) can read or write across tenants, whatever it does.
+package rule
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"entgo.io/ent"
+	"entgo.io/ent/dialect/sql"
+	"entgo.io/ent/privacy"
+
+	gen "github.com/leadron/leadron/ent"
+	"github.com/leadron/leadron/ent/intercept"
+	"github.com/leadron/leadron/ent/user"
+	"github.com/leadron/leadron/internal/apperr"
+	"github.com/leadron/leadron/internal/scope"
+	"github.com/leadron/leadron/internal/viewer"
+)
+
+// ErrNoViewer is the denial for a context that carries no viewer.
+var ErrNoViewer = fmt.Errorf("%w: no viewer in context", privacy.Deny)
+
+// ErrCrossTenant is the denial for a create that names another tenant or
+// environment than the viewer's.
+var ErrCrossTenant = fmt.Errorf("%w: tenant or environment differs from the viewer's", privacy.Deny)
+
+// ScopeError is the denial for a viewer that lacks a scope. It wraps
+// privacy.Deny, and adapters show its Scope to the client.
+type ScopeError struct{ Scope scope.Scope }
+
+func (e *ScopeError) Error() string {
+	return fmt.Sprintf("ent/privacy: deny: requires the '%s' scope", e.Scope)
+}
+
+// Unwrap makes errors.Is(err, privacy.Deny) hold.
+func (e *ScopeError) Unwrap() error { return privacy.Deny }
+
+// DenyIfNoViewer denies any query or mutation without a viewer.
+func DenyIfNoViewer() privacy.QueryMutationRule {
+	return privacy.ContextQueryMutationRule(func(ctx context.Context) error {
+		if viewer.FromContext(ctx) == nil {
+			return ErrNoViewer
+		}
+		return privacy.Skip
+	})
+}
+
+// AllowPlatformQuery allows the platform viewer to read. Only the types whose
+// policy lists this rule (tenants, settings, and the users and API keys that
+// authentication looks up) are readable by it.
+func AllowPlatformQuery() privacy.QueryRule {
+	return queryRule(func(ctx context.Context, _ ent.Query) error {
+		if v := viewer.FromContext(ctx); v != nil && v.Kind == viewer.KindPlatform {
+			return privacy.Allow
+		}
+		return privacy.Skip
+	})
+}
+
+// AllowPlatformCreate allows the platform viewer to create rows (tenants and
+// deployment settings); it may never update or delete.
+func AllowPlatformCreate() privacy.MutationRule {
+	return privacy.MutationRuleFunc(func(ctx context.Context, m ent.Mutation) error {
+		if v := viewer.FromContext(ctx); v != nil && v.Kind == viewer.KindPlatform && m.Op().Is(ent.OpCreate) {
+			return privacy.Allow
+		}
+		return privacy.Skip
+	})
+}
+
+// AllowSystemUpdate allows the system viewer (CLI, jobs) to update rows of
+// its own tenant, such as the tenant's plan.
+func AllowSystemUpdate() privacy.MutationRule {
+	return privacy.MutationRuleFunc(func(ctx context.Context, m ent.Mutation) error {
+		if v := viewer.FromContext(ctx); v.TenantScoped() && v.Kind == viewer.KindSystem && m.Op().Is(ent.OpUpdate|ent.OpUpdateOne) {
+			return privacy.Allow
+		}
+		return privacy.Skip
+	})
+}
+
+// AllowTenantQuery allows any tenant-scoped viewer to read; the tenant filter
+// limits what it sees.
+func AllowTenantQuery() privacy.QueryRule {
+	return queryRule(func(ctx context.Context, _ ent.Query) error {
+		if viewer.FromContext(ctx).TenantScoped() {
+			return privacy.Allow
+		}
+		return privacy.Skip
+	})
+}
+
+// AllowTenantQueryWithScope allows a tenant-scoped viewer holding
+// resource:read, and denies one that lacks it with a ScopeError.
+func AllowTenantQueryWithScope(r scope.Resource) privacy.QueryRule {
+	return queryRule(func(ctx context.Context, _ ent.Query) error {
+		return requireScope(viewer.FromContext(ctx), scope.Scope{Resource: r, Action: scope.Read})
+	})
+}
+
+// AllowTenantMutationWithScope allows a tenant-scoped viewer holding
+// resource:write (creates and updates) or resource:delete (deletes).
+func AllowTenantMutationWithScope(r scope.Resource) privacy.MutationRule {
+	return privacy.MutationRuleFunc(func(ctx context.Context, m ent.Mutation) error {
+		action := scope.Write
+		if m.Op().Is(ent.OpDelete | ent.OpDeleteOne) {
+			action = scope.Delete
+		}
+		return requireScope(viewer.FromContext(ctx), scope.Scope{Resource: r, Action: action})
+	})
+}
+
+// AllowTenantCreate allows any tenant-scoped viewer to create rows. Audit
+// events use it: they are written by hooks on behalf of whoever made the
+// change, whatever their scopes.
+func AllowTenantCreate() privacy.MutationRule {
+	return privacy.MutationRuleFunc(func(ctx context.Context, m ent.Mutation) error {
+		if viewer.FromContext(ctx).TenantScoped() && m.Op().Is(ent.OpCreate) {
+			return privacy.Allow
+		}
+		return privacy.Skip
+	})
+}
+
+// DenyUpdateAndDelete makes a type append-only.
+func DenyUpdateAndDelete() privacy.MutationRule {
+	return privacy.MutationRuleFunc(func(_ context.Context, m ent.Mutation) error {
+		if m.Op().Is(ent.OpUpdate | ent.OpUpdateOne | ent.OpDelete | ent.OpDeleteOne) {
+			return privacy.Denyf("%s is append-only", m.Type())
+		}
+		return privacy.Skip
+	})
+}
+
+// RequireDeleteScopeToArchive makes archiving or restoring (setting or
+// clearing archived_at) need resource:delete, like a delete.
+func RequireDeleteScopeToArchive(r scope.Resource) privacy.MutationRule {
+	return privacy.MutationRuleFunc(func(ctx context.Context, m ent.Mutation) error {
+		_, set := m.Field("archived_at")
+		if set || m.FieldCleared("archived_at") {
+			if err := requireScope(viewer.FromContext(ctx), scope.Scope{Resource: r, Action: scope.Delete}); !errors.Is(err, privacy.Allow) {
+				return err
+			}
+		}
+		return privacy.Skip
+	})
+}
+
+func requireScope(v *viewer.Viewer, s scope.Scope) error {
+	switch {
+	case !v.TenantScoped():
+		return privacy.Skip
+	case !v.Can(s):
+		return &ScopeError{Scope: s}
+	default:
+		return privacy.Allow
+	}
+}
+
+// FilterTenant is the query interceptor of tenant-scoped types: every query
+// (lists, counts, edge loads) is limited to the viewer's tenant and, when
+// withEnvironment, its environment. Interceptors run even under a privacy
+// decision context, so this filter holds even if an Allow decision leaks.
+func FilterTenant(withEnvironment bool) ent.Interceptor {
+	return intercept.TraverseFunc(func(ctx context.Context, q intercept.Query) error {
+		v := viewer.FromContext(ctx)
+		switch {
+		case v == nil:
+			return ErrNoViewer
+		case v.Kind == viewer.KindPlatform:
+			// Unfiltered, and the type's policy decides whether the
+			// platform viewer may read it at all.
+			return nil
+		case !v.TenantScoped():
+			return privacy.Denyf("viewer is not scoped to a tenant")
+		}
+		q.WhereP(sql.FieldEQ("tenant_id", v.TenantID))
+		if withEnvironment {
+			q.WhereP(sql.FieldEQ("environment", string(v.Environment)))
+		}
+		return nil
+	})
+}
+
+// FilterOwnTenant is the query interceptor of the tenants table: a tenant
+// viewer sees only its own tenant.
+func FilterOwnTenant() ent.Interceptor {
+	return intercept.TraverseFunc(func(ctx context.Context, q intercept.Query) error {
+		v := viewer.FromContext(ctx)
+		switch {
+		case v == nil:
+			return ErrNoViewer
+		case v.Kind == viewer.KindPlatform:
+			return nil
+		case !v.TenantScoped():
+			return privacy.Denyf("viewer is not scoped to a tenant")
+		}
+		q.WhereP(sql.FieldEQ("id", v.TenantID))
+		return nil
+	})
+}
+
+// wherer is what generated mutations offer to narrow updates and deletes.
+type wherer interface{ WhereP(...func(*sql.Selector)) }
+
+// ScopeMutations is the mutation hook of tenant-scoped types. A create takes
+// its tenant (and environment) from the viewer and is refused if it names
+// another; an update or delete, one or bulk, only ever touches the viewer's
+// rows.
+func ScopeMutations(withEnvironment bool) ent.Hook {
+	return func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			v := viewer.FromContext(ctx)
+			if v == nil {
+				return nil, ErrNoViewer
+			}
+			if !v.TenantScoped() {
+				return nil, privacy.Denyf("viewer is not scoped to a tenant")
+			}
+			if m.Op().Is(ent.OpCreate) {
+				if err := forceField(m, "tenant_id", v.TenantID); err != nil {
+					return nil, err
+				}
+				if withEnvironment {
+					if err := forceField(m, "environment", string(v.Environment)); err != nil {
+						return nil, err
+					}
+				}
+				return next.Mutate(ctx, m)
+			}
+			w, ok := m.(wherer)
+			if !ok {
+				return nil, privacy.Denyf("mutation %T cannot be scoped", m)
+			}
+			w.WhereP(sql.FieldEQ("tenant_id", v.TenantID))
+			if withEnvironment {
+				w.WhereP(sql.FieldEQ("environment", string(v.Environment)))
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+}
+
+// forceField sets name to want, refusing a create that set something else.
+func forceField[T comparable](m ent.Mutation, name string, want T) error {
+	if got, ok := m.Field(name); ok && got != want {
+		return ErrCrossTenant
+	}
+	return m.SetField(name, want)
+}
+
+// queryRule adapts a function to privacy.QueryRule.
+type queryRule func(context.Context, ent.Query) error
+
+// EvalQuery calls f.
+func (f queryRule) EvalQuery(ctx context.Context, q ent.Query) error { return f(ctx, q) }
+
+// UserInTenant is the hook for an edge to a user (a lead's assignee, a key's
+// owner): the user must be in the viewer's tenant, so no row can point into
+// another tenant. apiField names the field in validation errors.
+func UserInTenant(edge, apiField string) ent.Hook {
+	return func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			refs := m.AddedIDs(edge)
+			if len(refs) == 0 {
+				return next.Mutate(ctx, m)
+			}
+			v := viewer.FromContext(ctx)
+			c, ok := m.(interface{ Client() *gen.Client })
+			if !v.TenantScoped() || !ok {
+				return nil, privacy.Denyf("cannot check %s", edge)
+			}
+			ids := make([]int, 0, len(refs))
+			for _, r := range refs {
+				ids = append(ids, r.(int))
+			}
+			// The check runs as the system viewer of the same tenant: the
+			// acting viewer may lack users:read, yet must reference a user.
+			sys := viewer.NewContext(ctx, viewer.System(v.TenantID, v.Environment))
+			n, err := c.Client().User.Query().Where(user.IDIn(ids...)).Count(sys)
+			if err != nil {
+				return nil, err
+			}
+			if n != len(ids) {
+				return nil, apperr.Invalid(apiField, apperr.FieldInvalid, "must be the ID of a user in this tenant")
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+}
+
+// AllowSystem allows the system viewer (CLI, jobs, sign-in flows) to read and
+// write rows of its own tenant.
+func AllowSystem() privacy.QueryMutationRule {
+	return privacy.ContextQueryMutationRule(func(ctx context.Context) error {
+		if v := viewer.FromContext(ctx); v.TenantScoped() && v.Kind == viewer.KindSystem {
+			return privacy.Allow
+		}
+		return privacy.Skip
+	})
+}
+
+// AllowTenantMutation allows any tenant-scoped viewer to write; the tenant
+// hook limits what it touches.
+func AllowTenantMutation() privacy.MutationRule {
+	return privacy.MutationRuleFunc(func(ctx context.Context, _ ent.Mutation) error {
+		if viewer.FromContext(ctx).TenantScoped() {
+			return privacy.Allow
+		}
+		return privacy.Skip
+	})
+}

@@ -1,0 +1,131 @@
+// Package store opens Leadron's database (embedded SQLite by default,
+// PostgreSQL through pgx/v5), applies the versioned migrations, and builds the
+// ent client with its privacy policies linked in.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	entsql "entgo.io/ent/dialect/sql"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	_ "modernc.org/sqlite" // the pure-Go SQLite driver, registered as "sqlite"
+
+	"entgo.io/ent/dialect"
+
+	"github.com/leadron/leadron/ent"
+	_ "github.com/leadron/leadron/ent/runtime" // registers the privacy policies, hooks and interceptors
+)
+
+// DefaultURL is the embedded database used when none is configured.
+const DefaultURL = "sqlite://leadron.db"
+
+// DB is an open database with its ent client.
+type DB struct {
+	Client  *ent.Client
+	SQL     *sql.DB
+	Dialect string         // dialect.SQLite or dialect.Postgres
+	Pool    *pgxpool.Pool  // the pgx pool on PostgreSQL, nil on SQLite
+	drv     *entsql.Driver // the driver under Client
+}
+
+// Open connects to the database at rawURL: "postgres://…" or
+// "postgresql://…" for PostgreSQL; "sqlite://PATH", "file:PATH" or a plain
+// path for SQLite. An empty URL means DefaultURL.
+func Open(ctx context.Context, rawURL string) (*DB, error) {
+	if rawURL == "" {
+		rawURL = DefaultURL
+	}
+	if strings.HasPrefix(rawURL, "postgres://") || strings.HasPrefix(rawURL, "postgresql://") {
+		return openPostgres(ctx, rawURL)
+	}
+	return openSQLite(ctx, rawURL)
+}
+
+func openPostgres(ctx context.Context, rawURL string) (*DB, error) {
+	cfg, err := pgxpool.ParseConfig(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("database URL: %w", redactErr(err, rawURL))
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("connecting to PostgreSQL: %w", redactErr(err, rawURL))
+	}
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := pool.Ping(pingCtx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("connecting to PostgreSQL at %s: %w", Redact(rawURL), err)
+	}
+	db := stdlib.OpenDBFromPool(pool)
+	return newDB(db, dialect.Postgres, pool), nil
+}
+
+func openSQLite(ctx context.Context, rawURL string) (*DB, error) {
+	path := strings.TrimPrefix(strings.TrimPrefix(rawURL, "sqlite://"), "file:")
+	if i := strings.IndexByte(path, '?'); i >= 0 {
+		path = path[:i]
+	}
+	if path == "" {
+		return nil, errors.New("database URL: SQLite path is empty")
+	}
+	// Foreign keys on, WAL for concurrent readers, a busy timeout instead of
+	// immediate "database is locked", and write transactions that take the
+	// lock up front so they never deadlock on upgrade.
+	dsn := "file:" + path + "?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("opening SQLite %s: %w", path, err)
+	}
+	// One connection: SQLite has one writer, and a second connection would
+	// only wait on the lock.
+	db.SetMaxOpenConns(1)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("opening SQLite %s: %w", path, err)
+	}
+	return newDB(db, dialect.SQLite, nil), nil
+}
+
+func newDB(db *sql.DB, dia string, pool *pgxpool.Pool) *DB {
+	drv := entsql.OpenDB(dia, db)
+	return &DB{Client: ent.NewClient(ent.Driver(drv)), SQL: db, Dialect: dia, Pool: pool, drv: drv}
+}
+
+// Ping reports whether the database answers, for /readyz.
+func (db *DB) Ping(ctx context.Context) error { return db.SQL.PingContext(ctx) }
+
+// Close closes the client and the connections under it.
+func (db *DB) Close() error {
+	err := db.Client.Close()
+	if db.Pool != nil {
+		db.Pool.Close()
+	}
+	return err
+}
+
+// Redact hides the password in a database URL, for messages and logs.
+func Redact(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil || u.User == nil {
+		return rawURL
+	}
+	return u.Redacted()
+}
+
+func redactErr(err error, rawURL string) error {
+	u, perr := url.Parse(rawURL)
+	if perr != nil || u.User == nil {
+		return err
+	}
+	if pw, ok := u.User.Password(); ok && pw != "" {
+		return errors.New(strings.ReplaceAll(err.Error(), pw, "xxxxx"))
+	}
+	return err
+}
