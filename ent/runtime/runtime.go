@@ -253,6 +253,8 @@ func init() {
 	lead.Hooks[5] = leadHooks[2]
 
 	lead.Hooks[6] = leadHooks[3]
+
+	lead.Hooks[7] = leadHooks[4]
 	leadMixinInters1 := leadMixin[1].Interceptors()
 	leadMixinInters2 := leadMixin[2].Interceptors()
 	lead.Interceptors[0] = leadMixinInters1[0]

@@ -51,6 +51,21 @@ func normalizeLeadContact() ent.Hook {
 	}
 }
 
+// bumpVersion increases a row's version on every update, so clients can use
+// it as an ETag and detect concurrent changes.
+func bumpVersion() ent.Hook {
+	return func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if m.Op().Is(ent.OpUpdate | ent.OpUpdateOne) {
+				if err := m.AddField("version", 1); err != nil {
+					return nil, err
+				}
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+}
+
 // NormalizeEmail trims and lowercases an email address.
 func NormalizeEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
 

@@ -118,6 +118,7 @@ func (Lead) Hooks() []ent.Hook {
 	return []ent.Hook{
 		validateFields([]string{"email", "first_name", "last_name"}, leadChecks),
 		normalizeLeadContact(),
+		bumpVersion(),
 		rule.UserInTenant("assignee", "assignedTo"),
 		audit.Hook("lead"),
 	}

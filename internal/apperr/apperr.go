@@ -23,6 +23,14 @@ const (
 	InvalidJSON       Code = "invalid_json"
 	RateLimited       Code = "rate_limited"
 	Internal          Code = "internal_error"
+
+	InvalidOnBehalfOf    Code = "invalid_on_behalf_of"
+	InvalidCredentials   Code = "invalid_credentials"
+	BadRequest           Code = "bad_request"
+	MethodNotAllowed     Code = "method_not_allowed"
+	PayloadTooLarge      Code = "payload_too_large"
+	UnsupportedMediaType Code = "unsupported_media_type"
+	IdempotencyReused    Code = "idempotency_key_reused"
 )
 
 // FieldError says what is wrong with one input field. Field is the name the
@@ -38,6 +46,8 @@ const (
 	FieldRequired = "required"
 	FieldInvalid  = "invalid"
 	FieldUnknown  = "unknown_field"
+	FieldTooLong  = "too_long"
+	FieldRange    = "out_of_range"
 )
 
 // Error is an error the client may see.

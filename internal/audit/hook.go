@@ -21,9 +21,9 @@ import (
 // event and the write must commit or roll back together.
 var ErrNotInTransaction = errors.New("audit: audited writes must run in a transaction")
 
-// hidden are fields never copied into the log: secrets, and values derived
-// from other fields.
-var hidden = []string{"password_hash", "key_hash", "previous_key_hash", "email_normalized", "phone_normalized", "token_version", "updated_at", "created_at", "version"}
+// hidden are fields never copied into the log: secrets, values derived from
+// other fields, and bookkeeping.
+var hidden = []string{"password_hash", "key_hash", "previous_key_hash", "email_normalized", "phone_normalized", "token_version", "updated_at", "created_at", "version", "last_used_at"}
 
 // Hook returns the hook that appends an audit event for every create, update
 // and delete of the resource type, in the transaction of the write.
@@ -41,6 +41,10 @@ func Hook(resource string) ent.Hook {
 			changes, ids, err := before(ctx, m)
 			if err != nil {
 				return nil, err
+			}
+			if len(changes) == 0 && m.Op().Is(ent.OpUpdate|ent.OpUpdateOne) {
+				// Only bookkeeping changed (such as a key's last use).
+				return next.Mutate(ctx, m)
 			}
 			v, err := next.Mutate(ctx, m)
 			if err != nil {

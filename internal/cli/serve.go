@@ -46,7 +46,8 @@ func (e *env) serveCmd() *cobra.Command {
 // serve runs the HTTP server until ctx ends, then drains in-flight requests
 // within the shutdown timeout.
 func (e *env) serve(ctx context.Context, a *app) error {
-	handler := server.New(server.Deps{DB: a.db, Codec: a.codec, Logger: a.log})
+	handler := server.New(server.Deps{DB: a.db, Codec: a.codec, Logger: a.log, ClientIPHeader: a.cfg.ClientIPHeader})
+	defer handler.Close()
 	srv := &http.Server{
 		Addr:              a.cfg.Addr,
 		Handler:           handler,

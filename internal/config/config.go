@@ -20,6 +20,10 @@ type Config struct {
 	Env             string        `env:"LEADRON_ENV" envDefault:"development"`
 	LogLevel        string        `env:"LEADRON_LOG_LEVEL" envDefault:"info"`
 	ShutdownTimeout time.Duration `env:"LEADRON_SHUTDOWN_TIMEOUT" envDefault:"15s"`
+	// ClientIPHeader names the header a trusted reverse proxy puts the
+	// client's IP in (e.g. X-Real-IP). Empty: the socket address is used,
+	// because any client can forge such headers.
+	ClientIPHeader string `env:"LEADRON_CLIENT_IP_HEADER"`
 }
 
 // Production reports whether LEADRON_ENV is production.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/leadron/leadron/internal/ids"
 	"github.com/leadron/leadron/internal/store"
+	"github.com/leadron/leadron/rest"
 )
 
 // Deps are what the server needs.
@@ -21,15 +22,30 @@ type Deps struct {
 	DB     *store.DB
 	Codec  *ids.Codec
 	Logger *slog.Logger
+	// ClientIPHeader is the trusted proxy's client-IP header, if any.
+	ClientIPHeader string
 }
 
-// New returns the root handler.
-func New(d Deps) http.Handler {
+// Server is the root handler and the background work it owns.
+type Server struct {
+	http.Handler
+	auth *rest.Authenticator
+}
+
+// New returns the server.
+func New(d Deps) *Server {
+	auth := rest.NewAuthenticator(d.DB.Client, d.Codec, d.Logger, d.ClientIPHeader)
 	r := chi.NewRouter()
+	r.Use(rest.RequestID, rest.Observe(d.Logger))
+	r.NotFound(rest.NotFound)
 	r.Get("/healthz", handleHealthz())
 	r.Get("/readyz", handleReadyz(d.DB))
-	return r
+	r.Mount("/v1", rest.New(rest.Deps{Client: d.DB.Client, Codec: d.Codec, Logger: d.Logger, Auth: auth}))
+	return &Server{Handler: r, auth: auth}
 }
+
+// Close waits for background writes (API keys' last use) to finish.
+func (s *Server) Close() { s.auth.Wait() }
 
 // handleHealthz says the process is up; it touches nothing else.
 func handleHealthz() http.HandlerFunc {

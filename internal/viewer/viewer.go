@@ -48,8 +48,10 @@ type Request struct {
 
 // Viewer is the acting principal. It is immutable once in a context.
 type Viewer struct {
-	Kind        Kind
-	TenantID    int
+	Kind     Kind
+	TenantID int
+	// TenantSlug is the tenant's public name, shown as tenantId in the API.
+	TenantSlug  string
 	Environment Environment
 	// UserID is the user the request acts as: the key's owner, or the
 	// X-On-Behalf-Of target when one is given.

@@ -1,0 +1,379 @@
+package rest
+
+import (
+	"context"
+	"maps"
+	"net/http"
+	"strings"
+	"time"
+
+	"entgo.io/ent/dialect/sql"
+
+	"github.com/leadron/leadron/ent"
+	"github.com/leadron/leadron/ent/lead"
+	"github.com/leadron/leadron/ent/predicate"
+	"github.com/leadron/leadron/ent/schema"
+	"github.com/leadron/leadron/ent/user"
+	"github.com/leadron/leadron/internal/apperr"
+	"github.com/leadron/leadron/internal/store"
+	"github.com/leadron/leadron/internal/viewer"
+)
+
+// Lead is a lead as the API shows it, field for field as the spec's example.
+type Lead struct {
+	ID           string         `json:"id"`
+	TenantID     string         `json:"tenantId"`
+	Email        string         `json:"email"`
+	FirstName    string         `json:"firstName"`
+	LastName     string         `json:"lastName"`
+	Phone        *string        `json:"phone"`
+	Source       *string        `json:"source"`
+	Status       string         `json:"status"`
+	Score        int            `json:"score"`
+	AssignedTo   *string        `json:"assignedTo"`
+	CustomFields map[string]any `json:"customFields"`
+	CreatedAt    Time           `json:"createdAt"`
+	UpdatedAt    Time           `json:"updatedAt"`
+	// ArchivedAt appears only on archived leads.
+	ArchivedAt *Time `json:"archivedAt,omitempty"`
+}
+
+func (a *api) lead(ctx context.Context, l *ent.Lead) Lead {
+	out := Lead{
+		ID: a.codec.Encode(l.ID), TenantID: viewer.FromContext(ctx).TenantSlug,
+		Email: l.Email, FirstName: l.FirstName, LastName: l.LastName, Phone: l.Phone,
+		Status: l.Status.String(), Score: l.Score, CustomFields: l.CustomFields,
+		CreatedAt: Time(l.CreatedAt), UpdatedAt: Time(l.UpdatedAt), ArchivedAt: timePtr(l.ArchivedAt),
+	}
+	if l.Source != nil {
+		s := l.Source.String()
+		out.Source = &s
+	}
+	if l.AssignedTo != nil {
+		s := a.codec.Encode(*l.AssignedTo)
+		out.AssignedTo = &s
+	}
+	if out.CustomFields == nil {
+		out.CustomFields = map[string]any{}
+	}
+	return out
+}
+
+// leadFields are the members a lead body may have.
+var leadFields = []string{"email", "firstName", "lastName", "phone", "source", "status", "score", "customFields", "assignedTo"}
+
+// leadInput is a decoded lead body. Validation of the values themselves is
+// the data layer's; decoding only checks JSON types.
+type leadInput struct {
+	email, firstName, lastName, phone, source, status opt[string]
+	score                                             opt[int]
+	assignedTo                                        opt[int]
+	customFields                                      opt[map[string]any]
+}
+
+// decodeLead reads a lead body. A body that is not a JSON object is an
+// error; field problems are returned as pending, for the caller to report
+// together with the data layer's own (see withPending).
+func (a *api) decodeLead(r *http.Request) (in leadInput, pending *apperr.Error, err error) {
+	o, err := readObject(r)
+	if err != nil {
+		return leadInput{}, nil, err
+	}
+	o.only(leadFields...)
+	in = leadInput{
+		email:        notNull(o, "email", member[string](o, "email", "a string")),
+		firstName:    notNull(o, "firstName", member[string](o, "firstName", "a string")),
+		lastName:     notNull(o, "lastName", member[string](o, "lastName", "a string")),
+		phone:        member[string](o, "phone", "a string"),
+		source:       member[string](o, "source", "a string"),
+		status:       notNull(o, "status", member[string](o, "status", "a string")),
+		score:        notNull(o, "score", member[int](o, "score", "an integer")),
+		customFields: notNull(o, "customFields", member[map[string]any](o, "customFields", "an object")),
+	}
+	if ref := member[string](o, "assignedTo", "a user ID"); ref.Set {
+		in.assignedTo = opt[int]{Set: true, Null: ref.Null}
+		if !ref.Null {
+			// An ID that is malformed, of another type or of another
+			// tenant gets the same answer (the last from the data layer).
+			id, err := a.codec.DecodeAs(ref.V, user.Table)
+			if err != nil {
+				o.invalid("assignedTo", "must be the ID of a user in this tenant")
+			}
+			in.assignedTo.V = id
+		}
+	}
+	return in, o.err(), nil
+}
+
+func (in leadInput) empty() bool {
+	return !in.email.Set && !in.firstName.Set && !in.lastName.Set && !in.phone.Set && !in.source.Set &&
+		!in.status.Set && !in.score.Set && !in.assignedTo.Set && !in.customFields.Set
+}
+
+// apply sets the input on a create or update mutation. custom fields are
+// handled by the caller, since PATCH merges them.
+func (in leadInput) apply(m *ent.LeadMutation) {
+	setString(in.email, m.SetEmail, nil)
+	setString(in.firstName, m.SetFirstName, nil)
+	setString(in.lastName, m.SetLastName, nil)
+	setString(in.phone, m.SetPhone, m.ClearPhone)
+	if in.source.Set {
+		if in.source.Null {
+			m.ClearSource()
+		} else {
+			m.SetSource(lead.Source(in.source.V))
+		}
+	}
+	if in.status.Set {
+		m.SetStatus(lead.Status(in.status.V))
+	}
+	if in.score.Set {
+		m.SetScore(in.score.V)
+	}
+	if in.assignedTo.Set {
+		if in.assignedTo.Null {
+			m.ClearAssignedTo()
+		} else {
+			m.SetAssignedTo(in.assignedTo.V)
+		}
+	}
+}
+
+func setString(v opt[string], set func(string), clear func()) {
+	switch {
+	case !v.Set:
+	case v.Null && clear != nil:
+		clear()
+	case !v.Null:
+		set(v.V)
+	}
+}
+
+func (a *api) createLead(w http.ResponseWriter, r *http.Request) {
+	in, pending, err := a.decodeLead(r)
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	ctx := r.Context()
+	var l *ent.Lead
+	err = store.InTx(ctx, a.client, func(c *ent.Client) error {
+		b := c.Lead.Create()
+		in.apply(b.Mutation())
+		if in.customFields.Set {
+			b.SetCustomFields(in.customFields.V)
+		}
+		l, err = b.Save(ctx)
+		return withPending(pending, err)
+	})
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	ok(w, r, http.StatusCreated, a.lead(ctx, l))
+}
+
+func (a *api) getLead(w http.ResponseWriter, r *http.Request) {
+	id, err := a.pathID(r, lead.Table)
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	l, err := a.client.Lead.Get(r.Context(), id)
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	ok(w, r, http.StatusOK, a.lead(r.Context(), l))
+}
+
+// maxUpdateAttempts bounds retries of a PATCH that raced another write.
+const maxUpdateAttempts = 3
+
+func (a *api) updateLead(w http.ResponseWriter, r *http.Request) {
+	id, err := a.pathID(r, lead.Table)
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	in, pending, err := a.decodeLead(r)
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	ctx := r.Context()
+	var l *ent.Lead
+	for attempt := 1; ; attempt++ {
+		err = store.InTx(ctx, a.client, func(c *ent.Client) error {
+			cur, err := c.Lead.Get(ctx, id)
+			if err != nil || (in.empty() && pending == nil) {
+				l = cur
+				return err
+			}
+			// The version guard makes the custom-field merge safe against a
+			// concurrent PATCH: the loser retries on the new state.
+			u := c.Lead.UpdateOneID(id).Where(lead.Version(cur.Version))
+			in.apply(u.Mutation())
+			if in.customFields.Set {
+				u.SetCustomFields(mergeCustomFields(cur.CustomFields, in.customFields.V))
+			}
+			l, err = u.Save(ctx)
+			if ent.IsNotFound(err) {
+				return errRaced
+			}
+			return withPending(pending, err)
+		})
+		if err != errRaced || attempt == maxUpdateAttempts {
+			break
+		}
+	}
+	if err == errRaced {
+		err = apperr.New(apperr.Conflict, "The lead was changed by another request; retry")
+	}
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	ok(w, r, http.StatusOK, a.lead(ctx, l))
+}
+
+var errRaced = apperr.New(apperr.Conflict, "raced")
+
+// mergeCustomFields applies a PATCH's custom fields: a null value deletes
+// the key, others replace it.
+func mergeCustomFields(cur, patch map[string]any) map[string]any {
+	out := maps.Clone(cur)
+	if out == nil {
+		out = map[string]any{}
+	}
+	for k, v := range patch {
+		if v == nil {
+			delete(out, k)
+		} else {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// archiveLead is DELETE: a soft delete. Archiving an archived lead changes
+// nothing.
+func (a *api) archiveLead(w http.ResponseWriter, r *http.Request) {
+	a.setArchived(w, r, true)
+}
+
+func (a *api) restoreLead(w http.ResponseWriter, r *http.Request) {
+	a.setArchived(w, r, false)
+}
+
+func (a *api) setArchived(w http.ResponseWriter, r *http.Request, archive bool) {
+	id, err := a.pathID(r, lead.Table)
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	ctx := r.Context()
+	var l *ent.Lead
+	err = store.InTx(ctx, a.client, func(c *ent.Client) error {
+		cur, err := c.Lead.Get(ctx, id)
+		if err != nil {
+			return err
+		}
+		l = cur
+		switch {
+		case archive && cur.ArchivedAt == nil:
+			l, err = c.Lead.UpdateOne(cur).SetArchivedAt(time.Now().UTC().Truncate(time.Microsecond)).Save(ctx)
+		case !archive && cur.ArchivedAt != nil:
+			l, err = c.Lead.UpdateOne(cur).ClearArchivedAt().Save(ctx)
+		}
+		return err
+	})
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	if archive {
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	ok(w, r, http.StatusOK, a.lead(ctx, l))
+}
+
+// leadSorts maps the API's sort names to columns.
+var leadSorts = map[string]string{
+	"createdAt": lead.FieldCreatedAt,
+	"updatedAt": lead.FieldUpdatedAt,
+	"score":     lead.FieldScore,
+}
+
+func (a *api) listLeads(w http.ResponseWriter, r *http.Request) {
+	q := newQuery(r, "limit", "after", "before", "sort", "status", "source", "assignedTo",
+		"minScore", "maxScore", "createdAfter", "createdBefore", "q", "includeArchived")
+	pg := q.paging(a.codec, leadSorts, "-createdAt")
+	var preds []predicate.Lead
+	if s, ok := q.oneOf("status", schema.LeadStatuses); ok {
+		preds = append(preds, lead.StatusEQ(lead.Status(s)))
+	}
+	if s, ok := q.oneOf("source", schema.LeadSources); ok {
+		preds = append(preds, lead.SourceEQ(lead.Source(s)))
+	}
+	if id, ok := q.id("assignedTo", a.codec, user.Table); ok {
+		preds = append(preds, lead.AssignedTo(id))
+	}
+	if n, ok := q.intRange("minScore", 0, 100); ok {
+		preds = append(preds, lead.ScoreGTE(n))
+	}
+	if n, ok := q.intRange("maxScore", 0, 100); ok {
+		preds = append(preds, lead.ScoreLTE(n))
+	}
+	if t, ok := q.time("createdAfter"); ok {
+		preds = append(preds, lead.CreatedAtGT(t))
+	}
+	if t, ok := q.time("createdBefore"); ok {
+		preds = append(preds, lead.CreatedAtLT(t))
+	}
+	if s, ok := q.text("q", 200); ok {
+		for _, word := range strings.Fields(s) {
+			preds = append(preds, lead.Or(lead.EmailContainsFold(word), lead.FirstNameContainsFold(word), lead.LastNameContainsFold(word)))
+		}
+	}
+	if include, _ := q.boolean("includeArchived"); !include {
+		preds = append(preds, lead.ArchivedAtIsNil())
+	}
+	// Merged leads live on inside their survivor; they leave every list.
+	preds = append(preds, lead.MergedIntoIsNil())
+	if err := q.err(); err != nil {
+		fail(w, r, err)
+		return
+	}
+	query := a.client.Lead.Query().Where(preds...)
+	rows, p, err := keysetPage(r.Context(), pg, func(where func(*sql.Selector), order []func(*sql.Selector), limit int) ([]*ent.Lead, error) {
+		qq := query.Clone().Limit(limit)
+		if where != nil {
+			qq.Where(predicate.Lead(where))
+		}
+		for _, o := range order {
+			qq.Order(o)
+		}
+		return qq.All(r.Context())
+	}, func(l *ent.Lead) (any, int) { return leadSortValue(l, pg.field), l.ID })
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	out := make([]Lead, len(rows))
+	for i, l := range rows {
+		out[i] = a.lead(r.Context(), l)
+	}
+	page(w, r, out, p)
+}
+
+func leadSortValue(l *ent.Lead, field string) any {
+	switch field {
+	case lead.FieldUpdatedAt:
+		return l.UpdatedAt
+	case lead.FieldScore:
+		return l.Score
+	}
+	return l.CreatedAt
+}
