@@ -49,6 +49,12 @@ func (_u *APIKeyUpdate) SetNillableName(v *string) *APIKeyUpdate {
 	return _u
 }
 
+// SetKeyHash sets the "key_hash" field.
+func (_u *APIKeyUpdate) SetKeyHash(v []byte) *APIKeyUpdate {
+	_u.mutation.SetKeyHash(v)
+	return _u
+}
+
 // SetPreviousKeyHash sets the "previous_key_hash" field.
 func (_u *APIKeyUpdate) SetPreviousKeyHash(v []byte) *APIKeyUpdate {
 	_u.mutation.SetPreviousKeyHash(v)
@@ -91,6 +97,20 @@ func (_u *APIKeyUpdate) SetPrefix(v string) *APIKeyUpdate {
 func (_u *APIKeyUpdate) SetNillablePrefix(v *string) *APIKeyUpdate {
 	if v != nil {
 		_u.SetPrefix(*v)
+	}
+	return _u
+}
+
+// SetLast4 sets the "last4" field.
+func (_u *APIKeyUpdate) SetLast4(v string) *APIKeyUpdate {
+	_u.mutation.SetLast4(v)
+	return _u
+}
+
+// SetNillableLast4 sets the "last4" field if the given value is not nil.
+func (_u *APIKeyUpdate) SetNillableLast4(v *string) *APIKeyUpdate {
+	if v != nil {
+		_u.SetLast4(*v)
 	}
 	return _u
 }
@@ -248,6 +268,9 @@ func (_u *APIKeyUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if value, ok := _u.mutation.Name(); ok {
 		_spec.SetField(apikey.FieldName, field.TypeString, value)
 	}
+	if value, ok := _u.mutation.KeyHash(); ok {
+		_spec.SetField(apikey.FieldKeyHash, field.TypeBytes, value)
+	}
 	if value, ok := _u.mutation.PreviousKeyHash(); ok {
 		_spec.SetField(apikey.FieldPreviousKeyHash, field.TypeBytes, value)
 	}
@@ -262,6 +285,9 @@ func (_u *APIKeyUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.Prefix(); ok {
 		_spec.SetField(apikey.FieldPrefix, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.Last4(); ok {
+		_spec.SetField(apikey.FieldLast4, field.TypeString, value)
 	}
 	if value, ok := _u.mutation.Scopes(); ok {
 		_spec.SetField(apikey.FieldScopes, field.TypeJSON, value)
@@ -329,6 +355,12 @@ func (_u *APIKeyUpdateOne) SetNillableName(v *string) *APIKeyUpdateOne {
 	return _u
 }
 
+// SetKeyHash sets the "key_hash" field.
+func (_u *APIKeyUpdateOne) SetKeyHash(v []byte) *APIKeyUpdateOne {
+	_u.mutation.SetKeyHash(v)
+	return _u
+}
+
 // SetPreviousKeyHash sets the "previous_key_hash" field.
 func (_u *APIKeyUpdateOne) SetPreviousKeyHash(v []byte) *APIKeyUpdateOne {
 	_u.mutation.SetPreviousKeyHash(v)
@@ -371,6 +403,20 @@ func (_u *APIKeyUpdateOne) SetPrefix(v string) *APIKeyUpdateOne {
 func (_u *APIKeyUpdateOne) SetNillablePrefix(v *string) *APIKeyUpdateOne {
 	if v != nil {
 		_u.SetPrefix(*v)
+	}
+	return _u
+}
+
+// SetLast4 sets the "last4" field.
+func (_u *APIKeyUpdateOne) SetLast4(v string) *APIKeyUpdateOne {
+	_u.mutation.SetLast4(v)
+	return _u
+}
+
+// SetNillableLast4 sets the "last4" field if the given value is not nil.
+func (_u *APIKeyUpdateOne) SetNillableLast4(v *string) *APIKeyUpdateOne {
+	if v != nil {
+		_u.SetLast4(*v)
 	}
 	return _u
 }
@@ -558,6 +604,9 @@ func (_u *APIKeyUpdateOne) sqlSave(ctx context.Context) (_node *APIKey, err erro
 	if value, ok := _u.mutation.Name(); ok {
 		_spec.SetField(apikey.FieldName, field.TypeString, value)
 	}
+	if value, ok := _u.mutation.KeyHash(); ok {
+		_spec.SetField(apikey.FieldKeyHash, field.TypeBytes, value)
+	}
 	if value, ok := _u.mutation.PreviousKeyHash(); ok {
 		_spec.SetField(apikey.FieldPreviousKeyHash, field.TypeBytes, value)
 	}
@@ -572,6 +621,9 @@ func (_u *APIKeyUpdateOne) sqlSave(ctx context.Context) (_node *APIKey, err erro
 	}
 	if value, ok := _u.mutation.Prefix(); ok {
 		_spec.SetField(apikey.FieldPrefix, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.Last4(); ok {
+		_spec.SetField(apikey.FieldLast4, field.TypeString, value)
 	}
 	if value, ok := _u.mutation.Scopes(); ok {
 		_spec.SetField(apikey.FieldScopes, field.TypeJSON, value)

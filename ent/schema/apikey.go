@@ -29,7 +29,7 @@ func (APIKey) Fields() []ent.Field {
 		field.String("name").NotEmpty().MaxLen(100),
 		// key_hash is the SHA-256 of the full key. Keys carry 190 bits of
 		// randomness, so a fast hash is safe and keeps verification cheap.
-		field.Bytes("key_hash").Unique().Immutable().Sensitive().
+		field.Bytes("key_hash").Unique().Sensitive().
 			Annotations(entgql.Skip(entgql.SkipAll)),
 		// prefix is what dashboards show ("ldr_live_sk_AbC1"); last4 ends it.
 		// previous_key_hash keeps the secret replaced by a roll working until
@@ -40,7 +40,7 @@ func (APIKey) Fields() []ent.Field {
 			Annotations(entgql.Skip(entgql.SkipAll)),
 		field.String("prefix").
 			Annotations(entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
-		field.String("last4").Immutable().
+		field.String("last4").
 			Annotations(entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
 		field.Strings("scopes"),
 		field.Int("owner_id").Immutable().

@@ -139,3 +139,58 @@ func UserByEmail(ctx context.Context, client *ent.Client, email string) (*ent.Us
 	}
 	return u, err
 }
+
+// MaxRollGrace is the longest an old secret may keep working after a roll.
+const MaxRollGrace = 7 * 24 * time.Hour
+
+// RevokeAPIKey revokes a key of the viewer's tenant and environment. Revoking
+// a revoked key changes nothing.
+func RevokeAPIKey(ctx context.Context, client *ent.Client, id int) (*ent.APIKey, error) {
+	var k *ent.APIKey
+	err := store.InTx(ctx, client, func(c *ent.Client) error {
+		cur, err := c.APIKey.Get(ctx, id)
+		if err != nil || cur.RevokedAt != nil {
+			k = cur
+			return err
+		}
+		k, err = c.APIKey.UpdateOne(cur).SetRevokedAt(time.Now().UTC().Truncate(time.Microsecond)).Save(ctx)
+		return err
+	})
+	return k, err
+}
+
+// RollAPIKey gives a key a new secret and returns the plaintext, shown once.
+// The old secret keeps working for grace (zero: not at all).
+func RollAPIKey(ctx context.Context, client *ent.Client, id int, grace time.Duration) (*ent.APIKey, string, error) {
+	if grace < 0 || grace > MaxRollGrace {
+		return nil, "", apperr.Invalid("expiresInSeconds", apperr.FieldRange, fmt.Sprintf("expiresInSeconds must be between 0 and %d", int(MaxRollGrace.Seconds())))
+	}
+	var k *ent.APIKey
+	var plain string
+	err := store.InTx(ctx, client, func(c *ent.Client) error {
+		cur, err := c.APIKey.Get(ctx, id)
+		if err != nil {
+			return err
+		}
+		if cur.RevokedAt != nil {
+			return apperr.New(apperr.Conflict, "A revoked key cannot be rolled")
+		}
+		key, err := apikey.Generate(viewer.Environment(cur.Environment))
+		if err != nil {
+			return err
+		}
+		u := c.APIKey.UpdateOne(cur).SetKeyHash(key.Hash).SetPrefix(key.Prefix).SetLast4(key.Last4)
+		if grace > 0 {
+			u.SetPreviousKeyHash(cur.KeyHash).SetPreviousExpiresAt(time.Now().Add(grace).UTC().Truncate(time.Microsecond))
+		} else {
+			u.ClearPreviousKeyHash().ClearPreviousExpiresAt()
+		}
+		k, err = u.Save(ctx)
+		plain = key.Plaintext
+		return err
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	return k, plain, nil
+}

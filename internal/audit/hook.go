@@ -120,6 +120,15 @@ func before(ctx context.Context, m ent.Mutation) (map[string]diff.Change, []int,
 	return changes, ids, err
 }
 
+// lifecycleVerbs name updates by the field that marks them, so the log
+// reads "lead.archived" or "api_key.revoked" rather than "updated".
+var lifecycleVerbs = []struct{ field, set, cleared string }{
+	{"archived_at", "archived", "restored"},
+	{"revoked_at", "revoked", ""},
+	{"key_hash", "rolled", ""},
+	{"merged_into", "merged", ""},
+}
+
 func verb(m ent.Mutation) string {
 	switch {
 	case m.Op().Is(ent.OpCreate):
@@ -127,11 +136,13 @@ func verb(m ent.Mutation) string {
 	case m.Op().Is(ent.OpDelete | ent.OpDeleteOne):
 		return "deleted"
 	}
-	if _, ok := m.Field("archived_at"); ok {
-		return "archived"
-	}
-	if m.FieldCleared("archived_at") {
-		return "restored"
+	for _, lv := range lifecycleVerbs {
+		if _, ok := m.Field(lv.field); ok {
+			return lv.set
+		}
+		if lv.cleared != "" && m.FieldCleared(lv.field) {
+			return lv.cleared
+		}
 	}
 	return "updated"
 }
