@@ -17,6 +17,7 @@ import (
 	keys "github.com/leadron/leadron/internal/apikey"
 	"github.com/leadron/leadron/internal/apperr"
 	"github.com/leadron/leadron/internal/ids"
+	"github.com/leadron/leadron/internal/ratelimit"
 	"github.com/leadron/leadron/internal/scope"
 	"github.com/leadron/leadron/internal/store"
 	"github.com/leadron/leadron/internal/viewer"
@@ -42,6 +43,8 @@ type keyEntry struct {
 	// which works only until graceUntil.
 	viaPrevious bool
 	graceUntil  *time.Time
+	// limit is the tenant's rate limit.
+	limit ratelimit.Limit
 }
 
 // usable reports whether the key may authenticate at now.
@@ -116,33 +119,18 @@ func credential(r *http.Request) string {
 	return ""
 }
 
-// Middleware authenticates every request, puts the viewer in its context,
-// and refuses the request with 401 or 403 otherwise. Missing, unknown,
-// revoked and expired keys get the same answer after the same work.
-func (a *Authenticator) Middleware(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		v, err := a.authenticate(r)
-		if err != nil {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="leadron"`)
-			fail(w, r, err)
-			return
-		}
-		next.ServeHTTP(w, r.WithContext(viewer.NewContext(r.Context(), v)))
-	})
-}
-
-func (a *Authenticator) authenticate(r *http.Request) (*viewer.Viewer, error) {
+func (a *Authenticator) authenticate(r *http.Request) (*viewer.Viewer, keyEntry, error) {
 	plain := credential(r)
 	if plain == "" {
-		return nil, invalidKey()
+		return nil, keyEntry{}, invalidKey()
 	}
 	k, err := a.lookup(r.Context(), plain)
 	if err != nil {
-		return nil, err
+		return nil, keyEntry{}, err
 	}
 	now := time.Now()
 	if !k.usable(now) {
-		return nil, invalidKey()
+		return nil, keyEntry{}, invalidKey()
 	}
 	a.touch(k, now)
 	v := &viewer.Viewer{
@@ -153,10 +141,10 @@ func (a *Authenticator) authenticate(r *http.Request) (*viewer.Viewer, error) {
 	}
 	if target := r.Header.Get("X-On-Behalf-Of"); target != "" {
 		if err := a.actOnBehalfOf(r.Context(), v, target); err != nil {
-			return nil, err
+			return nil, keyEntry{}, err
 		}
 	}
-	return v, nil
+	return v, k, nil
 }
 
 // lookup finds a key by its hash, through the cache. Only the hash of the
@@ -183,6 +171,7 @@ func (a *Authenticator) lookup(ctx context.Context, plain string) (keyEntry, err
 			env: viewer.Environment(k.Environment), ownerRole: scope.Role(k.Edges.Owner.Role),
 			expiresAt: k.ExpiresAt, revokedAt: k.RevokedAt,
 			viaPrevious: string(k.KeyHash) != string(hash), graceUntil: k.PreviousExpiresAt,
+			limit: TenantLimit(k.Edges.Tenant),
 		}
 		e.scopes, err = scope.Parse(k.Scopes)
 		if err != nil {

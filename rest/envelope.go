@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/leadron/leadron/internal/apperr"
@@ -153,3 +154,5 @@ func fail(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	writeJSON(w, status, failure{Status: status, Code: e.Code, Message: e.Message, Errors: errs, Meta: newMeta(r)})
 }
+
+func itoa(n int) string { return strconv.Itoa(n) }

@@ -14,6 +14,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/leadron/leadron/internal/apitest"
+	"github.com/leadron/leadron/internal/ratelimit"
 	"github.com/leadron/leadron/internal/store"
 	"github.com/leadron/leadron/internal/testutil"
 	"github.com/leadron/leadron/rest"
@@ -76,7 +77,8 @@ func TestPanicBecomesInternalError(t *testing.T) {
 	testutil.EachDB(t, func(t *testing.T, db *store.DB) {
 		w := newWorld(t, db)
 		auth := rest.NewAuthenticator(db.Client, w.Codec, testutil.Logger(t), "")
-		v1 := rest.NewRouterForTest(rest.Deps{Client: db.Client, Codec: w.Codec, Logger: testutil.Logger(t), Auth: auth}, func(r chi.Router) {
+		gate := rest.NewGate(auth, ratelimit.NewMemory(), rest.DefaultRateLimits, testutil.Logger(t))
+		v1 := rest.NewRouterForTest(rest.Deps{Client: db.Client, Codec: w.Codec, Logger: testutil.Logger(t), Auth: auth, Gate: gate}, func(r chi.Router) {
 			r.Get("/boom", func(http.ResponseWriter, *http.Request) { panic("secret internals: db password is hunter2") })
 		})
 		root := chi.NewRouter()

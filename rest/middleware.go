@@ -137,3 +137,9 @@ func methodNotAllowed(w http.ResponseWriter, r *http.Request) {
 	}
 	fail(w, r, apperr.New(apperr.MethodNotAllowed, "Method "+r.Method+" is not allowed on "+r.URL.Path))
 }
+
+// contextWithoutCancel keeps the request's values (the viewer) for work
+// that must finish even if the client has gone.
+func contextWithoutCancel(r *http.Request) context.Context {
+	return context.WithoutCancel(r.Context())
+}

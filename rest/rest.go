@@ -22,6 +22,7 @@ type Deps struct {
 	Codec  *ids.Codec
 	Logger *slog.Logger
 	Auth   *Authenticator
+	Gate   *Gate
 }
 
 // api holds the dependencies the handlers share.
@@ -47,7 +48,7 @@ func newRouter(d Deps, extra func(chi.Router)) http.Handler {
 	r.Use(limitBody)
 
 	r.Group(func(r chi.Router) {
-		r.Use(a.auth.Middleware)
+		r.Use(d.Gate.Middleware, a.idempotent)
 		leads := scopes(scope.Leads)
 		r.With(leads.read).Get("/leads", a.listLeads)
 		r.With(leads.write).Post("/leads", a.createLead)

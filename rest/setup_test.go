@@ -28,8 +28,9 @@ type world struct {
 func newWorld(t *testing.T, db *store.DB) *world {
 	t.Helper()
 	w := &world{Env: apitest.New(t, db)}
-	w.acme = testutil.NewTenant(t, db, "acme")
-	w.globex = testutil.NewTenant(t, db, "globex")
+	// The team plan's limits leave room for the busiest test.
+	w.acme = testutil.NewTenantOnPlan(t, db, "acme", "team")
+	w.globex = testutil.NewTenantOnPlan(t, db, "globex", "team")
 	w.member = w.User(t, w.acme, "member@acme.test", "member")
 	w.view = w.User(t, w.acme, "viewer@acme.test", "viewer")
 	w.keys.full = w.Key(t, w.acme, w.acme.OwnerID, live, "full_access")

@@ -30,14 +30,19 @@ type Env struct {
 	Server *server.Server
 }
 
-// New starts the server over db; it stops when the test ends.
-func New(t testing.TB, db *store.DB) *Env {
+// New starts the server over db; it stops when the test ends. configure, if
+// given, adjusts the server's dependencies (a shared rate limiter, say).
+func New(t testing.TB, db *store.DB, configure ...func(*server.Deps)) *Env {
 	t.Helper()
 	codec, err := store.LoadCodec(context.Background(), db.Client)
 	if err != nil {
 		t.Fatalf("loading the ID codec: %v", err)
 	}
-	srv := server.New(server.Deps{DB: db, Codec: codec, Logger: testutil.Logger(t)})
+	deps := server.Deps{DB: db, Codec: codec, Logger: testutil.Logger(t)}
+	for _, c := range configure {
+		c(&deps)
+	}
+	srv := server.New(deps)
 	ts := httptest.NewServer(srv)
 	t.Cleanup(func() {
 		ts.Close()

@@ -4,17 +4,21 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"os/signal"
 	"syscall"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/spf13/cobra"
 
 	"github.com/leadron/leadron/internal/account"
+	"github.com/leadron/leadron/internal/ratelimit"
 	"github.com/leadron/leadron/internal/server"
 	"github.com/leadron/leadron/internal/viewer"
+	"github.com/leadron/leadron/rest"
 )
 
 func (e *env) serveCmd() *cobra.Command {
@@ -46,7 +50,17 @@ func (e *env) serveCmd() *cobra.Command {
 // serve runs the HTTP server until ctx ends, then drains in-flight requests
 // within the shutdown timeout.
 func (e *env) serve(ctx context.Context, a *app) error {
-	handler := server.New(server.Deps{DB: a.db, Codec: a.codec, Logger: a.log, ClientIPHeader: a.cfg.ClientIPHeader})
+	limiter, err := e.limiter(a)
+	if err != nil {
+		return err
+	}
+	handler := server.New(server.Deps{
+		DB: a.db, Codec: a.codec, Logger: a.log, ClientIPHeader: a.cfg.ClientIPHeader, Limiter: limiter,
+		RateLimits: rest.RateLimits{
+			IP:          ratelimit.Limit{PerMinute: a.cfg.IPRateLimit, Burst: a.cfg.IPRateBurst},
+			AuthFailure: ratelimit.Limit{PerMinute: a.cfg.AuthFailureRateLimit, Burst: a.cfg.AuthFailureRateBurst},
+		},
+	})
 	defer handler.Close()
 	srv := &http.Server{
 		Addr:              a.cfg.Addr,
@@ -80,6 +94,35 @@ func (e *env) serve(ctx context.Context, a *app) error {
 	}
 	a.log.Info("stopped")
 	return nil
+}
+
+// limiter keeps rate-limit state in memory, or in Redis when
+// LEADRON_REDIS_URL is set so that instances share one limit. A Redis outage
+// falls back to per-process memory limits.
+func (e *env) limiter(a *app) (ratelimit.Limiter, error) {
+	memory := ratelimit.NewMemory()
+	if a.cfg.RedisURL == "" {
+		return memory, nil
+	}
+	opts, err := redis.ParseURL(a.cfg.RedisURL)
+	if err != nil {
+		return nil, fmt.Errorf("LEADRON_REDIS_URL: %w", err)
+	}
+	// Short timeouts and one retry: a Redis outage must cost requests
+	// little before the limiter falls back to memory.
+	opts.DialTimeout, opts.ReadTimeout, opts.WriteTimeout = 250*time.Millisecond, 250*time.Millisecond, 250*time.Millisecond
+	opts.MaxRetries, opts.DialerRetries = 1, 1
+	redis.SetLogger(redisLogger{a.log})
+	a.log.Info("rate limits shared through Redis", "addr", opts.Addr)
+	return ratelimit.NewRedis(redis.NewClient(opts), memory, a.log), nil
+}
+
+// redisLogger sends go-redis's own messages to slog at debug level; the
+// limiter already reports outages, rate-limited.
+type redisLogger struct{ log *slog.Logger }
+
+func (l redisLogger) Printf(ctx context.Context, format string, v ...any) {
+	l.log.DebugContext(ctx, "redis: "+fmt.Sprintf(format, v...))
 }
 
 // seedDemo creates the demo tenant on an empty database and prints its

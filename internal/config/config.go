@@ -24,6 +24,11 @@ type Config struct {
 	// client's IP in (e.g. X-Real-IP). Empty: the socket address is used,
 	// because any client can forge such headers.
 	ClientIPHeader string `env:"LEADRON_CLIENT_IP_HEADER"`
+	// Per-client-IP rate limits (per minute, and bucket size).
+	IPRateLimit          int `env:"LEADRON_IP_RATE_LIMIT" envDefault:"6000"`
+	IPRateBurst          int `env:"LEADRON_IP_RATE_BURST" envDefault:"600"`
+	AuthFailureRateLimit int `env:"LEADRON_AUTH_FAILURE_RATE_LIMIT" envDefault:"60"`
+	AuthFailureRateBurst int `env:"LEADRON_AUTH_FAILURE_RATE_BURST" envDefault:"10"`
 }
 
 // Production reports whether LEADRON_ENV is production.
@@ -39,6 +44,14 @@ func Load(environ map[string]string) (Config, error) {
 	case "development", "production":
 	default:
 		return c, fmt.Errorf("configuration: LEADRON_ENV must be development or production, not %q", c.Env)
+	}
+	for name, n := range map[string]int{
+		"LEADRON_IP_RATE_LIMIT": c.IPRateLimit, "LEADRON_IP_RATE_BURST": c.IPRateBurst,
+		"LEADRON_AUTH_FAILURE_RATE_LIMIT": c.AuthFailureRateLimit, "LEADRON_AUTH_FAILURE_RATE_BURST": c.AuthFailureRateBurst,
+	} {
+		if n <= 0 {
+			return c, fmt.Errorf("configuration: %s must be a positive number, not %d", name, n)
+		}
 	}
 	if c.Production() && c.DatabaseURL == "" {
 		return c, errors.New("configuration: LEADRON_DATABASE_URL is required when LEADRON_ENV=production")

@@ -135,8 +135,8 @@ func (s *shard) sweep(now time.Time) {
 	s.lastSweep = now
 }
 
-// len reports how many buckets are held (for tests).
-func (m *Memory) len() int {
+// size reports how many buckets are held (for tests).
+func (m *Memory) size() int {
 	n := 0
 	for i := range m.shards {
 		s := &m.shards[i]

@@ -49,9 +49,12 @@ var _ Limiter = (*Redis)(nil)
 // fallback answers while Redis is unreachable (a new Memory if nil); log
 // receives the failures (slog.Default if nil).
 //
-// An outage costs each request up to the client's timeouts, so give the
-// client short ones (DialTimeout, ReadTimeout, WriteTimeout around 100-250ms
-// and few MaxRetries): a rate limiter must not slow the API down.
+// A failing call costs its request the client's timeouts and retries, so
+// give the client short ones: DialTimeout, ReadTimeout and WriteTimeout
+// around 100-250ms, MaxRetries 1 and DialerRetries 1 (go-redis otherwise
+// redials 5 times 100ms apart, so a refused connection takes ~400ms). After
+// a failure Redis is skipped for a second, so only the requests in flight
+// when it is probed again pay that cost.
 func NewRedis(client *redis.Client, fallback Limiter, log *slog.Logger) *Redis {
 	if fallback == nil {
 		fallback = NewMemory()

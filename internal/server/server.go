@@ -13,6 +13,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/leadron/leadron/internal/ids"
+	"github.com/leadron/leadron/internal/ratelimit"
 	"github.com/leadron/leadron/internal/store"
 	"github.com/leadron/leadron/rest"
 )
@@ -24,6 +25,10 @@ type Deps struct {
 	Logger *slog.Logger
 	// ClientIPHeader is the trusted proxy's client-IP header, if any.
 	ClientIPHeader string
+	// Limiter holds the rate-limit buckets: in memory when nil.
+	Limiter ratelimit.Limiter
+	// RateLimits are the per-IP limits: rest.DefaultRateLimits when zero.
+	RateLimits rest.RateLimits
 }
 
 // Server is the root handler and the background work it owns.
@@ -35,12 +40,19 @@ type Server struct {
 // New returns the server.
 func New(d Deps) *Server {
 	auth := rest.NewAuthenticator(d.DB.Client, d.Codec, d.Logger, d.ClientIPHeader)
+	if d.Limiter == nil {
+		d.Limiter = ratelimit.NewMemory()
+	}
+	if d.RateLimits == (rest.RateLimits{}) {
+		d.RateLimits = rest.DefaultRateLimits
+	}
+	gate := rest.NewGate(auth, d.Limiter, d.RateLimits, d.Logger)
 	r := chi.NewRouter()
 	r.Use(rest.RequestID, rest.Observe(d.Logger))
 	r.NotFound(rest.NotFound)
 	r.Get("/healthz", handleHealthz())
 	r.Get("/readyz", handleReadyz(d.DB))
-	r.Mount("/v1", rest.New(rest.Deps{Client: d.DB.Client, Codec: d.Codec, Logger: d.Logger, Auth: auth}))
+	r.Mount("/v1", rest.New(rest.Deps{Client: d.DB.Client, Codec: d.Codec, Logger: d.Logger, Auth: auth, Gate: gate}))
 	return &Server{Handler: r, auth: auth}
 }
 

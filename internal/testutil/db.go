@@ -178,3 +178,14 @@ func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(string(p))
 	return len(p), nil
 }
+
+// SkipOrFailWithout skips a test that needs an unreachable service, except
+// in CI (and with LEADRON_REQUIRE_POSTGRES=1), where it fails instead: CI
+// provides every service, so a skip there would hide a broken setup.
+func SkipOrFailWithout(t testing.TB, service string, err error) {
+	t.Helper()
+	if postgresRequired() {
+		t.Fatalf("%s is required here but unreachable: %v", service, err)
+	}
+	t.Skipf("%s unreachable (%v)", service, err)
+}

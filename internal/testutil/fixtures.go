@@ -21,11 +21,18 @@ type Tenant struct {
 	OwnerID int
 }
 
-// NewTenant creates a tenant with an owner (owner@SLUG.test).
+// NewTenant creates a tenant on the free plan with an owner
+// (owner@SLUG.test).
 func NewTenant(t testing.TB, db *store.DB, slug string) Tenant {
 	t.Helper()
+	return NewTenantOnPlan(t, db, slug, "free")
+}
+
+// NewTenantOnPlan creates a tenant on the plan, with an owner.
+func NewTenantOnPlan(t testing.TB, db *store.DB, slug, plan string) Tenant {
+	t.Helper()
 	tn, owner, err := account.CreateTenant(context.Background(), db.Client, account.TenantInput{
-		Slug: slug, Name: slug, Plan: "free",
+		Slug: slug, Name: slug, Plan: plan,
 		Owner: account.UserInput{Email: "owner@" + slug + ".test", Password: Password},
 	})
 	if err != nil {

@@ -1,0 +1,103 @@
+package rest
+
+import (
+	"log/slog"
+	"net/http"
+
+	"github.com/leadron/leadron/ent"
+	"github.com/leadron/leadron/internal/apperr"
+	"github.com/leadron/leadron/internal/ratelimit"
+	"github.com/leadron/leadron/internal/viewer"
+)
+
+// RateLimits are the per-IP limits; per-tenant limits come from the plan.
+type RateLimits struct {
+	// IP bounds authenticated requests per client IP. It is generous by
+	// default: many integrations share one egress IP.
+	IP ratelimit.Limit
+	// AuthFailure bounds failed authentications per client IP, so keys
+	// cannot be guessed.
+	AuthFailure ratelimit.Limit
+}
+
+// DefaultRateLimits are the brief's defaults.
+var DefaultRateLimits = RateLimits{
+	IP:          ratelimit.Limit{PerMinute: 6000, Burst: 600},
+	AuthFailure: ratelimit.Limit{PerMinute: 60, Burst: 10},
+}
+
+// enterpriseDefault applies to an enterprise tenant without custom limits.
+var enterpriseDefault = ratelimit.Limit{PerMinute: 10000, Burst: 1000}
+
+// TenantLimit is a tenant's rate: its custom limits when set, else its
+// plan's row of the table.
+func TenantLimit(t *ent.Tenant) ratelimit.Limit {
+	if t.RateLimitPerMinute != nil && t.RateLimitBurst != nil {
+		return ratelimit.Limit{PerMinute: *t.RateLimitPerMinute, Burst: *t.RateLimitBurst}
+	}
+	if l, ok := ratelimit.PlanLimit(t.Plan.String()); ok {
+		return l
+	}
+	return enterpriseDefault
+}
+
+// Gate authenticates requests and applies the rate limits: per client IP
+// before anything else, per IP again on failed authentication, and per
+// tenant once the tenant is known. Every response carries the tighter
+// bucket's X-RateLimit-* headers.
+type Gate struct {
+	auth    *Authenticator
+	limiter ratelimit.Limiter
+	limits  RateLimits
+	log     *slog.Logger
+}
+
+// NewGate returns a Gate.
+func NewGate(auth *Authenticator, limiter ratelimit.Limiter, limits RateLimits, log *slog.Logger) *Gate {
+	return &Gate{auth: auth, limiter: limiter, limits: limits, log: log}
+}
+
+// Middleware admits authenticated requests within their limits, with the
+// viewer in the context.
+func (g *Gate) Middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ip := g.auth.clientIP(r)
+		ipRes, ok := g.take(w, r, "ip:"+ip, g.limits.IP)
+		if !ok {
+			return
+		}
+		v, k, err := g.auth.authenticate(r)
+		if err != nil {
+			failRes, ok := g.take(w, r, "authfail:"+ip, g.limits.AuthFailure)
+			if !ok {
+				return
+			}
+			ratelimit.WriteHeaders(w.Header(), ratelimit.Tighter(ipRes, failRes))
+			w.Header().Set("WWW-Authenticate", `Bearer realm="leadron"`)
+			fail(w, r, err)
+			return
+		}
+		tenantRes, ok := g.take(w, r, "tenant:"+itoa(v.TenantID), k.limit)
+		if !ok {
+			return
+		}
+		ratelimit.WriteHeaders(w.Header(), ratelimit.Tighter(ipRes, tenantRes))
+		next.ServeHTTP(w, r.WithContext(viewer.NewContext(r.Context(), v)))
+	})
+}
+
+// take takes one request from a bucket. When the bucket is empty it answers
+// 429 and reports false. A limiter error never blocks traffic.
+func (g *Gate) take(w http.ResponseWriter, r *http.Request, key string, l ratelimit.Limit) (ratelimit.Result, bool) {
+	res, err := g.limiter.Allow(r.Context(), key, l)
+	if err != nil {
+		g.log.Warn("rate limiter failed; admitting the request", "err", err)
+		return ratelimit.Result{Allowed: true, Limit: l.PerMinute, Remaining: l.Burst}, true
+	}
+	if !res.Allowed {
+		ratelimit.WriteHeaders(w.Header(), res)
+		fail(w, r, apperr.New(apperr.RateLimited, "Too many requests; retry after the time in Retry-After"))
+		return res, false
+	}
+	return res, true
+}
