@@ -85,7 +85,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	if err != nil {
 		// Only our own response types reach here; they always marshal.
 		slog.Error("encoding response", "err", err)
-		status, body = http.StatusInternalServerError, []byte(`{"success":false,"status":500,"code":"internal_error","message":"Internal server error","errors":[]}`)
+		status, body = http.StatusInternalServerError, []byte(`{"success":false,"status":500,"code":"internal_error","message":"Internal server error","errors":[{"field":null,"message":"Internal server error","code":"internal_error"}]}`)
 	}
 	h := w.Header()
 	h.Set("Content-Type", "application/json; charset=utf-8")

@@ -25,17 +25,19 @@ func TestEnvelopeOnEveryError(t *testing.T) {
 		w := newWorld(t, db)
 		envelope := []string{`"success":false`, `"errors":[{`, `"meta":{"timestamp":"`, `"version":"v1"`, `"requestId":"`}
 		w.Run(t, []apitest.Scenario{
-			{Name: "unknown route under /v1", Request: apitest.Request{Method: "GET", Path: "/v1/nope", Key: w.keys.full}, Status: 404,
+			{Name: "unknown route under /v1", Request: apitest.Request{Method: "GET", Path: "/v1/nope", Key: w.keys.full, OffContract: true}, Status: 404,
 				Contains: append(envelope, `"code":"not_found"`)},
-			{Name: "unknown route at the root", Request: apitest.Request{Method: "GET", Path: "/nope"}, Status: 404,
+			{Name: "unknown route at the root", Request: apitest.Request{Method: "GET", Path: "/nope", OffContract: true}, Status: 404,
 				Contains: append(envelope, `"code":"not_found"`)},
-			{Name: "method not allowed", Request: apitest.Request{Method: "PUT", Path: "/v1/leads", Key: w.keys.full}, Status: 405,
+			{Name: "method not allowed", Request: apitest.Request{Method: "PUT", Path: "/v1/leads", Key: w.keys.full, OffContract: true}, Status: 405,
 				Contains: append(envelope, `"code":"method_not_allowed"`),
 				Check: func(t *testing.T, res apitest.Response) {
 					if got := res.Header.Get("Allow"); got != "GET, POST" {
 						t.Errorf("Allow: %q, want GET, POST", got)
 					}
 				}},
+			{Name: "the OpenAPI document, without a key", Request: apitest.Request{Method: "GET", Path: "/v1/openapi.json"}, Status: 200,
+				Contains: []string{`"openapi": "3.1.0"`, `"/leads/{id}"`, `"ApiKeyAuth"`}},
 			{Name: "insane request ID is replaced", Request: apitest.Request{Method: "GET", Path: "/v1/leads", Key: w.keys.full,
 				Headers: map[string]string{"X-Request-Id": "bad id\twith spaces"}}, Status: 200,
 				Check: func(t *testing.T, res apitest.Response) {

@@ -14,6 +14,7 @@ import (
 	"github.com/leadron/leadron/internal/apperr"
 	"github.com/leadron/leadron/internal/ids"
 	"github.com/leadron/leadron/internal/scope"
+	"github.com/leadron/leadron/rest/openapi"
 )
 
 // Deps are what the API needs.
@@ -46,6 +47,7 @@ func newRouter(d Deps, extra func(chi.Router)) http.Handler {
 	r.NotFound(NotFound)
 	r.MethodNotAllowed(methodNotAllowed)
 	r.Use(limitBody)
+	r.Method(http.MethodGet, "/openapi.json", openapi.Handler())
 
 	r.Group(func(r chi.Router) {
 		r.Use(d.Gate.Middleware, a.idempotent)
