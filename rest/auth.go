@@ -17,8 +17,10 @@ import (
 	keys "github.com/leadron/leadron/internal/apikey"
 	"github.com/leadron/leadron/internal/apperr"
 	"github.com/leadron/leadron/internal/ids"
+	"github.com/leadron/leadron/internal/jwtauth"
 	"github.com/leadron/leadron/internal/ratelimit"
 	"github.com/leadron/leadron/internal/scope"
+	"github.com/leadron/leadron/internal/session"
 	"github.com/leadron/leadron/internal/store"
 	"github.com/leadron/leadron/internal/viewer"
 )
@@ -71,6 +73,9 @@ type Authenticator struct {
 	// ipHeader, when set, is the trusted proxy's client-IP header.
 	ipHeader string
 
+	sessions *session.Service
+	users    *session.UserCache
+
 	mu      sync.Mutex
 	touched map[int]time.Time
 	writes  sync.WaitGroup
@@ -100,7 +105,7 @@ func (a *Authenticator) ForgetKey(id int) {
 }
 
 func invalidKey() *apperr.Error {
-	return apperr.New(apperr.InvalidAPIKey, "Invalid or missing API key")
+	return apperr.New(apperr.InvalidAPIKey, "Invalid or missing API key or access token")
 }
 
 func invalidOnBehalfOf() *apperr.Error {
@@ -119,32 +124,80 @@ func credential(r *http.Request) string {
 	return ""
 }
 
-func (a *Authenticator) authenticate(r *http.Request) (*viewer.Viewer, keyEntry, error) {
+// authenticate resolves the request's credentials to a viewer, and returns
+// the tenant's rate limit with it.
+func (a *Authenticator) authenticate(r *http.Request) (*viewer.Viewer, ratelimit.Limit, error) {
 	plain := credential(r)
 	if plain == "" {
-		return nil, keyEntry{}, invalidKey()
+		return nil, ratelimit.Limit{}, invalidKey()
+	}
+	if a.sessions != nil && !strings.HasPrefix(plain, "ldr_") && jwtauth.LooksLikeJWT(plain) {
+		return a.authenticateUser(r, plain)
 	}
 	k, err := a.lookup(r.Context(), plain)
 	if err != nil {
-		return nil, keyEntry{}, err
+		return nil, ratelimit.Limit{}, err
 	}
 	now := time.Now()
 	if !k.usable(now) {
-		return nil, keyEntry{}, invalidKey()
+		return nil, ratelimit.Limit{}, invalidKey()
 	}
 	a.touch(k, now)
 	v := &viewer.Viewer{
 		Kind: viewer.KindAPIKey, TenantID: k.tenantID, TenantSlug: k.tenantSlug, Environment: k.env,
 		UserID: k.ownerID, Role: k.ownerRole, APIKeyID: k.id,
 		Scopes:  k.scopes.Intersect(scope.ForRole(k.ownerRole)),
-		Request: viewer.Request{ID: RequestIDFrom(r.Context()), IP: a.clientIP(r), UserAgent: r.UserAgent()},
+		Request: a.request(r),
 	}
 	if target := r.Header.Get("X-On-Behalf-Of"); target != "" {
 		if err := a.actOnBehalfOf(r.Context(), v, target); err != nil {
-			return nil, keyEntry{}, err
+			return nil, ratelimit.Limit{}, err
 		}
 	}
-	return v, k, nil
+	return v, k.limit, nil
+}
+
+// authenticateUser resolves a dashboard user's JWT. The token must carry
+// the user's current token version, so a password or role change ends old
+// sessions (within session.UserCacheTTL). The environment comes from
+// X-Leadron-Environment.
+func (a *Authenticator) authenticateUser(r *http.Request, token string) (*viewer.Viewer, ratelimit.Limit, error) {
+	claims, err := a.sessions.Issuer().Verify(token)
+	if err != nil {
+		return nil, ratelimit.Limit{}, invalidKey()
+	}
+	u, err := a.users.Get(r.Context(), claims.UserID)
+	if ent.IsNotFound(err) {
+		return nil, ratelimit.Limit{}, invalidKey()
+	}
+	if err != nil {
+		return nil, ratelimit.Limit{}, err
+	}
+	if u.TenantID != claims.TenantID || u.TokenVersion != claims.TokenVersion {
+		return nil, ratelimit.Limit{}, invalidKey()
+	}
+	env := viewer.Live
+	if h := r.Header.Get("X-Leadron-Environment"); h != "" {
+		env = viewer.Environment(h)
+		if !env.Valid() {
+			return nil, ratelimit.Limit{}, apperr.Invalid("X-Leadron-Environment", apperr.FieldInvalid, "X-Leadron-Environment must be live or sandbox")
+		}
+	}
+	role := scope.Role(u.Role)
+	v := &viewer.Viewer{
+		Kind: viewer.KindUser, TenantID: u.TenantID, TenantSlug: u.Edges.Tenant.Slug, Environment: env,
+		UserID: u.ID, Role: role, Scopes: scope.ForRole(role), Request: a.request(r),
+	}
+	return v, TenantLimit(u.Edges.Tenant), nil
+}
+
+func (a *Authenticator) request(r *http.Request) viewer.Request {
+	return viewer.Request{ID: RequestIDFrom(r.Context()), IP: a.clientIP(r), UserAgent: r.UserAgent()}
+}
+
+// UseSessions lets the authenticator accept dashboard JWTs besides keys.
+func (a *Authenticator) UseSessions(s *session.Service) {
+	a.sessions, a.users = s, session.NewUserCache(a.client)
 }
 
 // lookup finds a key by its hash, through the cache. Only the hash of the

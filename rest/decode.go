@@ -70,6 +70,15 @@ func (o *object) only(allowed ...string) {
 	}
 }
 
+// require reports each named member that is absent.
+func (o *object) require(names ...string) {
+	for _, name := range names {
+		if _, ok := o.raw[name]; !ok {
+			o.errs = append(o.errs, apperr.FieldError{Field: name, Message: name + " is required", Code: apperr.FieldRequired})
+		}
+	}
+}
+
 func (o *object) invalid(name, msg string) {
 	o.errs = append(o.errs, apperr.FieldError{Field: name, Message: msg, Code: apperr.FieldInvalid})
 }

@@ -66,7 +66,7 @@ func (g *Gate) Middleware(next http.Handler) http.Handler {
 		if !ok {
 			return
 		}
-		v, k, err := g.auth.authenticate(r)
+		v, limit, err := g.auth.authenticate(r)
 		if err != nil {
 			failRes, ok := g.take(w, r, "authfail:"+ip, g.limits.AuthFailure)
 			if !ok {
@@ -77,7 +77,7 @@ func (g *Gate) Middleware(next http.Handler) http.Handler {
 			fail(w, r, err)
 			return
 		}
-		tenantRes, ok := g.take(w, r, "tenant:"+itoa(v.TenantID), k.limit)
+		tenantRes, ok := g.take(w, r, "tenant:"+itoa(v.TenantID), limit)
 		if !ok {
 			return
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/leadron/leadron/internal/apperr"
 	"github.com/leadron/leadron/internal/ids"
 	"github.com/leadron/leadron/internal/scope"
+	"github.com/leadron/leadron/internal/session"
 	"github.com/leadron/leadron/rest/openapi"
 )
 
@@ -24,14 +25,18 @@ type Deps struct {
 	Logger *slog.Logger
 	Auth   *Authenticator
 	Gate   *Gate
+	// Sessions signs dashboard users in; nil disables /auth.
+	Sessions *session.Service
 }
 
 // api holds the dependencies the handlers share.
 type api struct {
-	client *ent.Client
-	codec  *ids.Codec
-	log    *slog.Logger
-	auth   *Authenticator
+	client   *ent.Client
+	codec    *ids.Codec
+	log      *slog.Logger
+	auth     *Authenticator
+	gate     *Gate
+	sessions *session.Service
 }
 
 // New returns the /v1 handler, to be mounted at /v1.
@@ -42,15 +47,22 @@ func New(d Deps) http.Handler {
 // newRouter builds the routes; extra lets tests add routes (a panicking one)
 // behind the same middleware.
 func newRouter(d Deps, extra func(chi.Router)) http.Handler {
-	a := &api{client: d.Client, codec: d.Codec, log: d.Logger, auth: d.Auth}
+	a := &api{client: d.Client, codec: d.Codec, log: d.Logger, auth: d.Auth, gate: d.Gate, sessions: d.Sessions}
 	r := chi.NewRouter()
 	r.NotFound(NotFound)
 	r.MethodNotAllowed(methodNotAllowed)
 	r.Use(limitBody)
 	r.Method(http.MethodGet, "/openapi.json", openapi.Handler())
+	if a.sessions != nil {
+		r.Post("/auth/login", a.login)
+		r.Post("/auth/refresh", a.refresh)
+	}
 
 	r.Group(func(r chi.Router) {
 		r.Use(d.Gate.Middleware, a.idempotent)
+		if a.sessions != nil {
+			r.Post("/auth/logout", a.logout)
+		}
 		leads := scopes(scope.Leads)
 		r.With(leads.read).Get("/leads", a.listLeads)
 		r.With(leads.write).Post("/leads", a.createLead)

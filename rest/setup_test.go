@@ -8,6 +8,7 @@ import (
 
 	"github.com/leadron/leadron/ent"
 	"github.com/leadron/leadron/internal/apitest"
+	"github.com/leadron/leadron/internal/server"
 	"github.com/leadron/leadron/internal/store"
 	"github.com/leadron/leadron/internal/testutil"
 	"github.com/leadron/leadron/internal/viewer"
@@ -25,9 +26,9 @@ type world struct {
 	mine, mineSandbox, theirs string
 }
 
-func newWorld(t *testing.T, db *store.DB) *world {
+func newWorld(t *testing.T, db *store.DB, configure ...func(*server.Deps)) *world {
 	t.Helper()
-	w := &world{Env: apitest.New(t, db)}
+	w := &world{Env: apitest.New(t, db, configure...)}
 	// The team plan's limits leave room for the busiest test.
 	w.acme = testutil.NewTenantOnPlan(t, db, "acme", "team")
 	w.globex = testutil.NewTenantOnPlan(t, db, "globex", "team")

@@ -17,12 +17,18 @@ import (
 	"github.com/leadron/leadron/ent"
 	"github.com/leadron/leadron/internal/account"
 	"github.com/leadron/leadron/internal/ids"
+	"github.com/leadron/leadron/internal/jwtauth"
 	"github.com/leadron/leadron/internal/server"
+	"github.com/leadron/leadron/internal/session"
 	"github.com/leadron/leadron/internal/store"
 	"github.com/leadron/leadron/internal/testutil"
 	"github.com/leadron/leadron/internal/viewer"
 	"github.com/leadron/leadron/rest/openapi"
 )
+
+// TestJWTSecret signs the test servers' access tokens, so tests can forge
+// tokens to attack them.
+const TestJWTSecret = "test-secret-of-at-least-32-bytes-for-hs256"
 
 // Env is a running server over one test database.
 type Env struct {
@@ -40,7 +46,15 @@ func New(t testing.TB, db *store.DB, configure ...func(*server.Deps)) *Env {
 	if err != nil {
 		t.Fatalf("loading the ID codec: %v", err)
 	}
-	deps := server.Deps{DB: db, Codec: codec, Logger: testutil.Logger(t)}
+	issuer, err := jwtauth.New(jwtauth.Config{Secret: []byte(TestJWTSecret), Issuer: session.Issuer, Audience: session.Audience})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sessions, err := session.New(db.Client, issuer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deps := server.Deps{DB: db, Codec: codec, Logger: testutil.Logger(t), Sessions: sessions}
 	for _, c := range configure {
 		c(&deps)
 	}

@@ -172,10 +172,22 @@ func TestServeAnswersHealthAndStopsOnCancel(t *testing.T) {
 	}
 }
 
-func TestProductionRequiresDatabaseURL(t *testing.T) {
-	r := run(context.Background(), map[string]string{"LEADRON_ENV": "production"}, "migrate")
-	if r.code == 0 || !strings.Contains(r.stderr, "LEADRON_DATABASE_URL is required") {
-		t.Errorf("got %+v", r)
+// Production refuses to start without the settings it must not guess.
+func TestProductionRequiresSettings(t *testing.T) {
+	secret := strings.Repeat("s", 32)
+	for _, tc := range []struct {
+		name    string
+		environ map[string]string
+		want    string
+	}{
+		{"no database", map[string]string{"LEADRON_ENV": "production", "LEADRON_JWT_SECRET": secret}, "LEADRON_DATABASE_URL is required"},
+		{"no JWT secret", map[string]string{"LEADRON_ENV": "production", "LEADRON_DATABASE_URL": "postgres://x@127.0.0.1:1/x"}, "LEADRON_JWT_SECRET or LEADRON_JWT_SECRET_FILE is required"},
+		{"bad rate limit", map[string]string{"LEADRON_IP_RATE_LIMIT": "0"}, "LEADRON_IP_RATE_LIMIT must be a positive number"},
+	} {
+		r := run(context.Background(), tc.environ, "migrate")
+		if r.code == 0 || !strings.Contains(r.stderr, tc.want) || strings.Count(strings.TrimSpace(r.stderr), "\n") > 0 {
+			t.Errorf("%s: got %+v, want one line with %q", tc.name, r, tc.want)
+		}
 	}
 }
 

@@ -15,8 +15,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/leadron/leadron/internal/account"
+	"github.com/leadron/leadron/internal/jwtauth"
 	"github.com/leadron/leadron/internal/ratelimit"
 	"github.com/leadron/leadron/internal/server"
+	"github.com/leadron/leadron/internal/session"
 	"github.com/leadron/leadron/internal/viewer"
 	"github.com/leadron/leadron/rest"
 )
@@ -54,8 +56,12 @@ func (e *env) serve(ctx context.Context, a *app) error {
 	if err != nil {
 		return err
 	}
+	sessions, err := newSessions(ctx, a)
+	if err != nil {
+		return err
+	}
 	handler := server.New(server.Deps{
-		DB: a.db, Codec: a.codec, Logger: a.log, ClientIPHeader: a.cfg.ClientIPHeader, Limiter: limiter,
+		DB: a.db, Codec: a.codec, Logger: a.log, ClientIPHeader: a.cfg.ClientIPHeader, Limiter: limiter, Sessions: sessions,
 		RateLimits: rest.RateLimits{
 			IP:          ratelimit.Limit{PerMinute: a.cfg.IPRateLimit, Burst: a.cfg.IPRateBurst},
 			AuthFailure: ratelimit.Limit{PerMinute: a.cfg.AuthFailureRateLimit, Burst: a.cfg.AuthFailureRateBurst},
@@ -94,6 +100,20 @@ func (e *env) serve(ctx context.Context, a *app) error {
 	}
 	a.log.Info("stopped")
 	return nil
+}
+
+// newSessions signs dashboard tokens with the configured secret (or, in
+// development, one generated and kept in the database).
+func newSessions(ctx context.Context, a *app) (*session.Service, error) {
+	secret, err := session.Secret(ctx, a.db.Client, a.cfg.JWTSecret, a.cfg.JWTSecretFile, a.cfg.Production())
+	if err != nil {
+		return nil, err
+	}
+	issuer, err := jwtauth.New(jwtauth.Config{Secret: secret, Issuer: session.Issuer, Audience: session.Audience})
+	if err != nil {
+		return nil, err
+	}
+	return session.New(a.db.Client, issuer)
 }
 
 // limiter keeps rate-limit state in memory, or in Redis when

@@ -17,6 +17,7 @@ type Config struct {
 	DatabaseURL     string        `env:"LEADRON_DATABASE_URL"`
 	RedisURL        string        `env:"LEADRON_REDIS_URL"`
 	JWTSecret       string        `env:"LEADRON_JWT_SECRET"`
+	JWTSecretFile   string        `env:"LEADRON_JWT_SECRET_FILE"`
 	Env             string        `env:"LEADRON_ENV" envDefault:"development"`
 	LogLevel        string        `env:"LEADRON_LOG_LEVEL" envDefault:"info"`
 	ShutdownTimeout time.Duration `env:"LEADRON_SHUTDOWN_TIMEOUT" envDefault:"15s"`
@@ -52,6 +53,9 @@ func Load(environ map[string]string) (Config, error) {
 		if n <= 0 {
 			return c, fmt.Errorf("configuration: %s must be a positive number, not %d", name, n)
 		}
+	}
+	if c.Production() && c.JWTSecret == "" && c.JWTSecretFile == "" {
+		return c, errors.New("configuration: LEADRON_JWT_SECRET or LEADRON_JWT_SECRET_FILE is required when LEADRON_ENV=production")
 	}
 	if c.Production() && c.DatabaseURL == "" {
 		return c, errors.New("configuration: LEADRON_DATABASE_URL is required when LEADRON_ENV=production")

@@ -14,6 +14,7 @@ import (
 
 	"github.com/leadron/leadron/internal/ids"
 	"github.com/leadron/leadron/internal/ratelimit"
+	"github.com/leadron/leadron/internal/session"
 	"github.com/leadron/leadron/internal/store"
 	"github.com/leadron/leadron/rest"
 )
@@ -29,6 +30,8 @@ type Deps struct {
 	Limiter ratelimit.Limiter
 	// RateLimits are the per-IP limits: rest.DefaultRateLimits when zero.
 	RateLimits rest.RateLimits
+	// Sessions signs dashboard users in; nil serves API keys only.
+	Sessions *session.Service
 }
 
 // Server is the root handler and the background work it owns.
@@ -40,6 +43,9 @@ type Server struct {
 // New returns the server.
 func New(d Deps) *Server {
 	auth := rest.NewAuthenticator(d.DB.Client, d.Codec, d.Logger, d.ClientIPHeader)
+	if d.Sessions != nil {
+		auth.UseSessions(d.Sessions)
+	}
 	if d.Limiter == nil {
 		d.Limiter = ratelimit.NewMemory()
 	}
@@ -52,7 +58,7 @@ func New(d Deps) *Server {
 	r.NotFound(rest.NotFound)
 	r.Get("/healthz", handleHealthz())
 	r.Get("/readyz", handleReadyz(d.DB))
-	r.Mount("/v1", rest.New(rest.Deps{Client: d.DB.Client, Codec: d.Codec, Logger: d.Logger, Auth: auth, Gate: gate}))
+	r.Mount("/v1", rest.New(rest.Deps{Client: d.DB.Client, Codec: d.Codec, Logger: d.Logger, Auth: auth, Gate: gate, Sessions: d.Sessions}))
 	return &Server{Handler: r, auth: auth}
 }
 

@@ -20,23 +20,33 @@ const alphabetKey = "ids.alphabet"
 // random alphabet and stores it; every later start reads it back, so IDs are
 // stable across restarts.
 func LoadCodec(ctx context.Context, client *ent.Client) (*ids.Codec, error) {
-	ctx = viewer.NewContext(ctx, viewer.Platform())
-	s, err := client.Setting.Query().Where(setting.Key(alphabetKey)).Only(ctx)
-	if ent.IsNotFound(err) {
-		fresh, gerr := ids.NewAlphabet()
-		if gerr != nil {
-			return nil, gerr
-		}
-		s, err = client.Setting.Create().SetKey(alphabetKey).SetValue(fresh).Save(ctx)
-		if ent.IsConstraintError(err) {
-			// Another process created it first; use theirs.
-			s, err = client.Setting.Query().Where(setting.Key(alphabetKey)).Only(ctx)
-		}
-	}
+	alphabet, err := DeploymentSetting(ctx, client, alphabetKey, ids.NewAlphabet)
 	if err != nil {
 		return nil, fmt.Errorf("loading the ID alphabet: %w", err)
 	}
-	return ids.NewCodec(s.Value, ent.IDRangeStarts())
+	return ids.NewCodec(alphabet, ent.IDRangeStarts())
+}
+
+// DeploymentSetting returns a deployment-wide setting, creating it with
+// generate on first use. Concurrent first starts agree on one value.
+func DeploymentSetting(ctx context.Context, client *ent.Client, key string, generate func() (string, error)) (string, error) {
+	ctx = viewer.NewContext(ctx, viewer.Platform())
+	s, err := client.Setting.Query().Where(setting.Key(key)).Only(ctx)
+	if ent.IsNotFound(err) {
+		fresh, gerr := generate()
+		if gerr != nil {
+			return "", gerr
+		}
+		s, err = client.Setting.Create().SetKey(key).SetValue(fresh).Save(ctx)
+		if ent.IsConstraintError(err) {
+			// Another process created it first; use theirs.
+			s, err = client.Setting.Query().Where(setting.Key(key)).Only(ctx)
+		}
+	}
+	if err != nil {
+		return "", err
+	}
+	return s.Value, nil
 }
 
 // SelfCheck proves at startup that the privacy layer is in force: a query
