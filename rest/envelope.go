@@ -129,6 +129,8 @@ var statusOf = map[apperr.Code]int{
 	apperr.PayloadTooLarge:      http.StatusRequestEntityTooLarge,
 	apperr.UnsupportedMediaType: http.StatusUnsupportedMediaType,
 	apperr.RateLimited:          http.StatusTooManyRequests,
+	apperr.PreconditionFailed:   http.StatusPreconditionFailed,
+	apperr.ServiceUnavailable:   http.StatusServiceUnavailable,
 	apperr.Internal:             http.StatusInternalServerError,
 }
 

@@ -4,6 +4,8 @@ import (
 	"context"
 	"maps"
 	"net/http"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -170,6 +172,7 @@ func (a *api) createLead(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, err)
 		return
 	}
+	w.Header().Set("ETag", etag(l.Version))
 	ok(w, r, http.StatusCreated, a.lead(ctx, l))
 }
 
@@ -184,8 +187,34 @@ func (a *api) getLead(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, err)
 		return
 	}
+	w.Header().Set("ETag", etag(l.Version))
 	ok(w, r, http.StatusOK, a.lead(r.Context(), l))
 }
+
+// etag is a lead version as an entity tag; If-Match on PATCH compares it.
+func etag(version int) string { return `"` + strconv.Itoa(version) + `"` }
+
+// ifMatch returns the If-Match header's entity tags; "*" matches any.
+func ifMatch(r *http.Request) []string {
+	h := r.Header.Get("If-Match")
+	if h == "" {
+		return nil
+	}
+	var tags []string
+	for _, t := range strings.Split(h, ",") {
+		tags = append(tags, strings.TrimPrefix(strings.TrimSpace(t), "W/"))
+	}
+	return tags
+}
+
+func precondition(tags []string, version int) error {
+	if len(tags) == 0 || slices.Contains(tags, "*") || slices.Contains(tags, etag(version)) {
+		return nil
+	}
+	return errStale
+}
+
+var errStale = apperr.New(apperr.PreconditionFailed, "The lead has changed since you read it (If-Match does not match its ETag); read it again and retry")
 
 // maxUpdateAttempts bounds retries of a PATCH that raced another write.
 const maxUpdateAttempts = 3
@@ -202,10 +231,14 @@ func (a *api) updateLead(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
+	tags := ifMatch(r)
 	var l *ent.Lead
 	for attempt := 1; ; attempt++ {
 		err = store.InTx(ctx, a.client, func(c *ent.Client) error {
 			cur, err := c.Lead.Get(ctx, id)
+			if err == nil {
+				err = precondition(tags, cur.Version)
+			}
 			if err != nil || (in.empty() && pending == nil) {
 				l = cur
 				return err
@@ -223,9 +256,14 @@ func (a *api) updateLead(w http.ResponseWriter, r *http.Request) {
 			}
 			return withPending(pending, err)
 		})
-		if err != errRaced || attempt == maxUpdateAttempts {
+		// With If-Match the client asked for exactly one version: a race
+		// is its precondition failing, never a silent retry.
+		if err != errRaced || attempt == maxUpdateAttempts || tags != nil {
 			break
 		}
+	}
+	if err == errRaced && tags != nil {
+		err = errStale
 	}
 	if err == errRaced {
 		err = apperr.New(apperr.Conflict, "The lead was changed by another request; retry")
@@ -234,6 +272,7 @@ func (a *api) updateLead(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, err)
 		return
 	}
+	w.Header().Set("ETag", etag(l.Version))
 	ok(w, r, http.StatusOK, a.lead(ctx, l))
 }
 

@@ -31,6 +31,8 @@ const (
 	PayloadTooLarge      Code = "payload_too_large"
 	UnsupportedMediaType Code = "unsupported_media_type"
 	IdempotencyReused    Code = "idempotency_key_reused"
+	PreconditionFailed   Code = "precondition_failed"
+	ServiceUnavailable   Code = "service_unavailable"
 )
 
 // FieldError says what is wrong with one input field. Field is the name the

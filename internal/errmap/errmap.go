@@ -4,8 +4,15 @@
 package errmap
 
 import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
 	"errors"
+	"io"
+	"net"
 	"strings"
+
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"entgo.io/ent/privacy"
 
@@ -34,8 +41,27 @@ func Classify(err error) (*apperr.Error, bool) {
 		return apperr.New(apperr.Conflict, "The request conflicts with an existing resource"), true
 	case errors.Is(err, privacy.Deny):
 		return apperr.New(apperr.Forbidden, "You are not allowed to do this"), true
+	case Unavailable(err):
+		return apperr.New(apperr.ServiceUnavailable, "The service is temporarily unavailable; retry shortly"), true
 	}
 	return nil, false
+}
+
+// Unavailable reports whether err means the database could not be reached
+// or did not answer in time: the client should retry, and it is not a bug.
+func Unavailable(err error) bool {
+	var netErr net.Error
+	var connErr *pgconn.ConnectError
+	switch {
+	case errors.Is(err, context.DeadlineExceeded),
+		errors.Is(err, driver.ErrBadConn),
+		errors.Is(err, sql.ErrConnDone),
+		errors.Is(err, io.ErrUnexpectedEOF),
+		errors.As(err, &connErr),
+		errors.As(err, &netErr):
+		return true
+	}
+	return pgconn.Timeout(err)
 }
 
 // Validation converts an ent validation error into a field error named as

@@ -53,6 +53,11 @@ func openPostgres(ctx context.Context, rawURL string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("database URL: %w", redactErr(err, rawURL))
 	}
+	// A database that does not answer must fail requests quickly, not
+	// hang them: bound the dial unless the URL sets connect_timeout.
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		cfg.ConnConfig.ConnectTimeout = 3 * time.Second
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("connecting to PostgreSQL: %w", redactErr(err, rawURL))
