@@ -104,7 +104,8 @@ func (a *api) runAndStore(w http.ResponseWriter, r *http.Request, next http.Hand
 	cw := &captureWriter{ResponseWriter: w}
 	next.ServeHTTP(cw, r)
 	// The request's own context may be done; the record must still settle.
-	ctx := contextWithoutCancel(r)
+	ctx, cancel := contextWithoutCancel(r)
+	defer cancel()
 	status := cw.status
 	if status == 0 {
 		status = http.StatusOK

@@ -138,8 +138,27 @@ func methodNotAllowed(w http.ResponseWriter, r *http.Request) {
 	fail(w, r, apperr.New(apperr.MethodNotAllowed, "Method "+r.Method+" is not allowed on "+r.URL.Path))
 }
 
+// settleTimeout bounds work that outlives its request, such as storing an
+// idempotent response.
+const settleTimeout = 5 * time.Second
+
 // contextWithoutCancel keeps the request's values (the viewer) for work
-// that must finish even if the client has gone.
-func contextWithoutCancel(r *http.Request) context.Context {
-	return context.WithoutCancel(r.Context())
+// that must finish even if the client has gone, within settleTimeout.
+func contextWithoutCancel(r *http.Request) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(r.Context()), settleTimeout)
+}
+
+// DefaultRequestTimeout bounds a request's work, database included.
+const DefaultRequestTimeout = 10 * time.Second
+
+// withDeadline gives every request a deadline, so a database that stops
+// answering turns into a prompt 503 rather than a hung request.
+func withDeadline(d time.Duration) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			ctx, cancel := context.WithTimeout(r.Context(), d)
+			defer cancel()
+			next.ServeHTTP(w, r.WithContext(ctx))
+		})
+	}
 }

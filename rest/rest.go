@@ -7,6 +7,7 @@ package rest
 import (
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 
@@ -27,6 +28,8 @@ type Deps struct {
 	Gate   *Gate
 	// Sessions signs dashboard users in; nil disables /auth.
 	Sessions *session.Service
+	// RequestTimeout bounds each request (DefaultRequestTimeout when zero).
+	RequestTimeout time.Duration
 }
 
 // api holds the dependencies the handlers share.
@@ -51,7 +54,10 @@ func newRouter(d Deps, extra func(chi.Router)) http.Handler {
 	r := chi.NewRouter()
 	r.NotFound(NotFound)
 	r.MethodNotAllowed(methodNotAllowed)
-	r.Use(limitBody)
+	if d.RequestTimeout == 0 {
+		d.RequestTimeout = DefaultRequestTimeout
+	}
+	r.Use(limitBody, withDeadline(d.RequestTimeout))
 	r.Method(http.MethodGet, "/openapi.json", openapi.Handler())
 	if a.sessions != nil {
 		r.Post("/auth/login", a.login)

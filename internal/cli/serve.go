@@ -62,6 +62,7 @@ func (e *env) serve(ctx context.Context, a *app) error {
 	}
 	handler := server.New(server.Deps{
 		DB: a.db, Codec: a.codec, Logger: a.log, ClientIPHeader: a.cfg.ClientIPHeader, Limiter: limiter, Sessions: sessions,
+		RequestTimeout: a.cfg.RequestTimeout,
 		RateLimits: rest.RateLimits{
 			IP:          ratelimit.Limit{PerMinute: a.cfg.IPRateLimit, Burst: a.cfg.IPRateBurst},
 			AuthFailure: ratelimit.Limit{PerMinute: a.cfg.AuthFailureRateLimit, Burst: a.cfg.AuthFailureRateBurst},

@@ -21,6 +21,7 @@ type Config struct {
 	Env             string        `env:"LEADRON_ENV" envDefault:"development"`
 	LogLevel        string        `env:"LEADRON_LOG_LEVEL" envDefault:"info"`
 	ShutdownTimeout time.Duration `env:"LEADRON_SHUTDOWN_TIMEOUT" envDefault:"15s"`
+	RequestTimeout  time.Duration `env:"LEADRON_REQUEST_TIMEOUT" envDefault:"10s"`
 	// ClientIPHeader names the header a trusted reverse proxy puts the
 	// client's IP in (e.g. X-Real-IP). Empty: the socket address is used,
 	// because any client can forge such headers.

@@ -57,6 +57,8 @@ func Unavailable(err error) bool {
 		errors.Is(err, driver.ErrBadConn),
 		errors.Is(err, sql.ErrConnDone),
 		errors.Is(err, io.ErrUnexpectedEOF),
+		errors.Is(err, pgconn.ErrConnClosed),
+		pgconn.SafeToRetry(err),
 		errors.As(err, &connErr),
 		errors.As(err, &netErr):
 		return true

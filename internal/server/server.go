@@ -32,6 +32,9 @@ type Deps struct {
 	RateLimits rest.RateLimits
 	// Sessions signs dashboard users in; nil serves API keys only.
 	Sessions *session.Service
+	// RequestTimeout bounds each request's work (rest.DefaultRequestTimeout
+	// when zero).
+	RequestTimeout time.Duration
 }
 
 // Server is the root handler and the background work it owns.
@@ -58,7 +61,7 @@ func New(d Deps) *Server {
 	r.NotFound(rest.NotFound)
 	r.Get("/healthz", handleHealthz())
 	r.Get("/readyz", handleReadyz(d.DB))
-	r.Mount("/v1", rest.New(rest.Deps{Client: d.DB.Client, Codec: d.Codec, Logger: d.Logger, Auth: auth, Gate: gate, Sessions: d.Sessions}))
+	r.Mount("/v1", rest.New(rest.Deps{Client: d.DB.Client, Codec: d.Codec, Logger: d.Logger, Auth: auth, Gate: gate, Sessions: d.Sessions, RequestTimeout: d.RequestTimeout}))
 	return &Server{Handler: r, auth: auth}
 }
 

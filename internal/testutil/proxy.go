@@ -1,0 +1,105 @@
+package testutil
+
+import (
+	"io"
+	"net"
+	"sync"
+	"testing"
+)
+
+// Proxy is a TCP proxy a test puts between the server and its database, to
+// cut the connection and restore it.
+type Proxy struct {
+	ln     net.Listener
+	target string
+
+	mu      sync.Mutex
+	cut     bool
+	hang    bool
+	conns   map[net.Conn]struct{}
+	stalled []net.Conn
+}
+
+// NewProxy forwards a local port to target until the test ends.
+func NewProxy(t testing.TB, target string) *Proxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &Proxy{ln: ln, target: target, conns: map[net.Conn]struct{}{}}
+	go p.serve()
+	t.Cleanup(func() {
+		_ = ln.Close()
+		p.Cut()
+	})
+	return p
+}
+
+// Addr is the proxy's host:port.
+func (p *Proxy) Addr() string { return p.ln.Addr().String() }
+
+// Cut drops every connection and refuses new ones, as a dead network would
+// with a reset.
+func (p *Proxy) Cut() { p.sever(false) }
+
+// Hang drops every connection and accepts new ones without ever answering,
+// as a black-holed network would.
+func (p *Proxy) Hang() { p.sever(true) }
+
+func (p *Proxy) sever(hang bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.cut, p.hang = true, hang
+	for c := range p.conns {
+		_ = c.Close()
+	}
+	clear(p.conns)
+}
+
+// Restore forwards again.
+func (p *Proxy) Restore() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.cut, p.hang = false, false
+	for _, c := range p.stalled {
+		_ = c.Close()
+	}
+	p.stalled = nil
+}
+
+func (p *Proxy) serve() {
+	for {
+		c, err := p.ln.Accept()
+		if err != nil {
+			return
+		}
+		p.mu.Lock()
+		cut, hang := p.cut, p.hang
+		if hang {
+			p.stalled = append(p.stalled, c)
+		}
+		p.mu.Unlock()
+		switch {
+		case hang:
+		case cut:
+			_ = c.Close()
+		default:
+			go p.forward(c)
+		}
+	}
+}
+
+func (p *Proxy) forward(c net.Conn) {
+	up, err := net.Dial("tcp", p.target)
+	if err != nil {
+		_ = c.Close()
+		return
+	}
+	p.mu.Lock()
+	p.conns[c], p.conns[up] = struct{}{}, struct{}{}
+	p.mu.Unlock()
+	go func() { _, _ = io.Copy(up, c); _ = up.Close() }()
+	_, _ = io.Copy(c, up)
+	_ = c.Close()
+}
