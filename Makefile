@@ -7,7 +7,7 @@ PKGS      ?= ./...
 TEST_P    ?= 2
 MIGRATION ?= changes
 
-.PHONY: run build test test-race generate check-generated lint fmt clean
+.PHONY: run build test test-race fuzz generate check-generated lint fmt clean
 
 ## run: serve on the embedded SQLite default (./leadron.db) with a demo tenant
 run:
@@ -25,6 +25,17 @@ test:
 ## test-race: the tests under the race detector
 test-race:
 	$(GO) test -p $(TEST_P) -count=1 -race $(PKGS)
+
+## fuzz: run each fuzz target for FUZZTIME (its seed corpus runs in make test)
+FUZZTIME     ?= 30s
+FUZZ_PKGS    ?= ./internal/ids ./rest
+fuzz:
+	@for pkg in $(FUZZ_PKGS); do \
+	  for target in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+	    echo "fuzz: $$pkg $$target for $(FUZZTIME)"; \
+	    $(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	  done; \
+	done
 
 ## generate: ent, GraphQL and migrations from ent/schema (MIGRATION=name)
 generate:

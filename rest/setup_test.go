@@ -26,7 +26,7 @@ type world struct {
 	mine, mineSandbox, theirs string
 }
 
-func newWorld(t *testing.T, db *store.DB, configure ...func(*server.Deps)) *world {
+func newWorld(t testing.TB, db *store.DB, configure ...func(*server.Deps)) *world {
 	t.Helper()
 	w := &world{Env: apitest.New(t, db, configure...)}
 	// The team plan's limits leave room for the busiest test.

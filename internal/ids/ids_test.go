@@ -155,3 +155,24 @@ func BenchmarkDecode(b *testing.B) {
 		}
 	}
 }
+
+// Decoding any string either fails or yields the one ID that encodes back
+// to exactly that string.
+func FuzzDecode(f *testing.F) {
+	c := newCodec(f)
+	for _, s := range []string{"", "0", "AAAAAAAAAAAAAAAA", c.Encode(1), c.Encode(1<<32 + 7), c.Encode(1<<40) + "x", "ÿÿÿÿ", "jLLZ4vGu6VFY3cTg"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		id, err := c.Decode(s)
+		if err != nil {
+			return
+		}
+		if back := c.Encode(id); back != s {
+			t.Fatalf("Decode(%q) = %d, which encodes as %q", s, id, back)
+		}
+		if _, err := c.DecodeAs(s, c.TableOf(id)); c.TableOf(id) != "" && err != nil {
+			t.Fatalf("DecodeAs(%q, its own table): %v", s, err)
+		}
+	})
+}
