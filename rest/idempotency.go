@@ -2,6 +2,7 @@ package rest
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"io"
 	"net/http"
@@ -49,6 +50,7 @@ func (a *api) idempotent(next http.Handler) http.Handler {
 		sum := sha256.Sum256([]byte(r.Method + " " + r.URL.RequestURI() + "\n" + string(body)))
 
 		rec, claimed, err := a.claimIdempotencyKey(r, key, sum[:])
+		r = r.WithContext(context.WithValue(r.Context(), secretKey{}, new(bool)))
 		switch {
 		case err != nil:
 			fail(w, r, err)
@@ -58,6 +60,8 @@ func (a *api) idempotent(next http.Handler) http.Handler {
 			fail(w, r, apperr.New(apperr.IdempotencyReused, "This Idempotency-Key was used with a different request"))
 		case rec.Status == 0:
 			fail(w, r, apperr.New(apperr.Conflict, "A request with this Idempotency-Key is still in progress; retry later"))
+		case string(rec.ResponseHeaders) == secretWithheld:
+			fail(w, r, apperr.New(apperr.Conflict, "The first request with this Idempotency-Key succeeded; its response held a secret, which is shown only once and not kept. Roll the key for a new secret."))
 		default:
 			h := w.Header()
 			h.Set("Content-Type", string(rec.ResponseHeaders))
@@ -111,14 +115,33 @@ func (a *api) runAndStore(w http.ResponseWriter, r *http.Request, next http.Hand
 		status = http.StatusOK
 	}
 	var err error
-	if status >= 500 || status == http.StatusTooManyRequests {
+	switch {
+	case status >= 500 || status == http.StatusTooManyRequests:
 		err = a.client.IdempotencyKey.DeleteOne(rec).Exec(ctx)
-	} else {
+	case *r.Context().Value(secretKey{}).(*bool):
+		// A plaintext key must never be stored: keep only that it happened.
+		err = a.client.IdempotencyKey.UpdateOne(rec).SetStatus(status).
+			SetResponseHeaders([]byte(secretWithheld)).SetResponseBody(nil).Exec(ctx)
+	default:
 		err = a.client.IdempotencyKey.UpdateOne(rec).SetStatus(status).
 			SetResponseHeaders([]byte(cw.Header().Get("Content-Type"))).SetResponseBody(cw.body.Bytes()).Exec(ctx)
 	}
 	if err != nil {
 		a.log.Error("settling an idempotency key", "request_id", RequestIDFrom(r.Context()), "err", err)
+	}
+}
+
+// secretWithheld marks a stored response whose body held a secret and was
+// therefore not kept.
+const secretWithheld = "secret-withheld"
+
+type secretKey struct{}
+
+// withholdFromReplay marks the response as carrying a secret (a plaintext
+// API key), so the idempotency store keeps only that it happened.
+func withholdFromReplay(r *http.Request) {
+	if flag, ok := r.Context().Value(secretKey{}).(*bool); ok {
+		*flag = true
 	}
 }
 

@@ -97,3 +97,27 @@ func TestConcurrentIdempotentRequests(t *testing.T) {
 		}
 	})
 }
+
+// A response holding a plaintext key is never stored: a retry learns the
+// first request succeeded, but gets no secret.
+func TestIdempotencyNeverStoresSecrets(t *testing.T) {
+	testutil.EachDB(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db)
+		req := apitest.Request{Method: "POST", Path: "/v1/api-keys", Key: w.keys.full,
+			Body:    `{"name":"ci","environment":"live","scopes":["leads:read"]}`,
+			Headers: map[string]string{"Idempotency-Key": "new-key"}}
+		first := w.Do(t, req)
+		if first.Status != 201 {
+			t.Fatalf("create: %d %s", first.Status, first.Body)
+		}
+		plain := first.Data(t)["key"].(string)
+		w.Run(t, []apitest.Scenario{
+			{Name: "retry", Request: req, Status: 409, Contains: []string{"shown only once"}, NotContains: []string{plain}},
+		})
+		for _, rec := range db.Client.IdempotencyKey.Query().AllX(w.acme.System(live)) {
+			if strings.Contains(string(rec.ResponseBody), plain) || strings.Contains(string(rec.ResponseBody), "ldr_live_sk_") {
+				t.Errorf("a stored response holds a key: %s", rec.ResponseBody)
+			}
+		}
+	})
+}

@@ -76,6 +76,7 @@ func newRouter(d Deps, extra func(chi.Router)) http.Handler {
 		r.With(leads.write).Patch("/leads/{id}", a.updateLead)
 		r.With(leads.delete).Delete("/leads/{id}", a.archiveLead)
 		r.With(leads.delete).Post("/leads/{id}/restore", a.restoreLead)
+		a.accountRoutes(r)
 		if extra != nil {
 			extra(r)
 		}
