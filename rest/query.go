@@ -262,15 +262,20 @@ func keysetPage[T any](ctx context.Context, pg paging,
 	desc := pg.desc != backward
 	var where func(*sql.Selector)
 	if from != nil {
+		// A row-value comparison, (col, id) > (v, id0), which both
+		// databases answer from the (tenant, environment, col, id) index;
+		// the equivalent OR form makes PostgreSQL scan every row before the
+		// cursor, so deep pages would slow down with depth.
+		op := sql.OpGT
+		if desc {
+			op = sql.OpLT
+		}
 		where = func(s *sql.Selector) {
-			beyond, same := sql.GT, sql.GT
-			if desc {
-				beyond, same = sql.LT, sql.LT
-			}
-			s.Where(sql.Or(
-				beyond(s.C(pg.field), from.value),
-				sql.And(sql.EQ(s.C(pg.field), from.value), same(s.C("id"), from.id)),
-			))
+			s.Where(sql.P(func(b *sql.Builder) {
+				b.Wrap(func(b *sql.Builder) { b.Ident(s.C(pg.field)).Comma().Ident(s.C("id")) })
+				b.WriteOp(op)
+				b.Wrap(func(b *sql.Builder) { b.Arg(from.value).Comma().Arg(from.id) })
+			}))
 		}
 	}
 	order := []func(*sql.Selector){sql.OrderByField(pg.field).ToFunc(), sql.OrderByField("id").ToFunc()}

@@ -40,7 +40,11 @@ func NewCodec(alphabet, rangeStarts string) (*Codec, error) {
 	if err := ValidateAlphabet(alphabet); err != nil {
 		return nil, err
 	}
-	sq, err := sqids.New(sqids.Options{Alphabet: alphabet, MinLength: MinLength})
+	// No blocklist: checking every ID against sqids's ~500 words cost most of
+	// the CPU of a list request (docs/performance.md). IDs are random-looking
+	// 16-character strings on a per-deployment alphabet; an accidental word
+	// is harmless.
+	sq, err := sqids.New(sqids.Options{Alphabet: alphabet, MinLength: MinLength, Blocklist: []string{}})
 	if err != nil {
 		return nil, fmt.Errorf("ids: %w", err)
 	}
