@@ -10,8 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
-
-	"github.com/sqids/sqids-go"
 )
 
 // MinLength is the shortest ID the codec produces. With the global ID ranges
@@ -30,8 +28,9 @@ var ErrInvalid = errors.New("invalid id")
 
 // Codec encodes and decodes IDs for one deployment.
 type Codec struct {
-	sq     *sqids.Sqids
+	enc    *encoding
 	starts map[string]int // table name -> first ID of its range
+	tables map[int]string // first ID of a range -> table name
 }
 
 // NewCodec returns a codec for the alphabet. rangeStarts is the JSON map of
@@ -40,19 +39,20 @@ func NewCodec(alphabet, rangeStarts string) (*Codec, error) {
 	if err := ValidateAlphabet(alphabet); err != nil {
 		return nil, err
 	}
-	// No blocklist: checking every ID against sqids's ~500 words cost most of
+	// No blocklist: checking every ID against sqids' ~500 words cost most of
 	// the CPU of a list request (docs/performance.md). IDs are random-looking
 	// 16-character strings on a per-deployment alphabet; an accidental word
 	// is harmless.
-	sq, err := sqids.New(sqids.Options{Alphabet: alphabet, MinLength: MinLength, Blocklist: []string{}})
-	if err != nil {
-		return nil, fmt.Errorf("ids: %w", err)
-	}
+	enc := newEncoding(alphabet)
 	var starts map[string]int
 	if err := json.Unmarshal([]byte(rangeStarts), &starts); err != nil {
 		return nil, fmt.Errorf("ids: parsing range starts: %w", err)
 	}
-	return &Codec{sq: sq, starts: starts}, nil
+	tables := make(map[int]string, len(starts))
+	for table, start := range starts {
+		tables[start] = table
+	}
+	return &Codec{enc: enc, starts: starts, tables: tables}, nil
 }
 
 // NewAlphabet returns a random permutation of the 62 alphanumerics.
@@ -87,13 +87,10 @@ func ValidateAlphabet(a string) error {
 
 // Encode returns the public form of a primary key.
 func (c *Codec) Encode(id int) string {
-	s, err := c.sq.Encode([]uint64{uint64(id)})
-	if err != nil {
-		// Only a negative ID or a blocked word exhausting the alphabet can
-		// fail; neither happens for keys from the database.
-		panic(fmt.Sprintf("ids: encoding %d: %v", id, err))
+	if id < 0 {
+		panic(fmt.Sprintf("ids: encoding negative id %d", id))
 	}
-	return s
+	return c.enc.encode(uint64(id))
 }
 
 // Decode returns the primary key of a public ID of any type.
@@ -106,17 +103,16 @@ func (c *Codec) Decode(s string) (int, error) {
 			return 0, ErrInvalid
 		}
 	}
-	nums := c.sq.Decode(s)
-	if len(nums) != 1 || nums[0] > 1<<62 {
+	n, ok := c.enc.decode(s)
+	if !ok || n > 1<<62 {
 		return 0, ErrInvalid
 	}
-	id := int(nums[0])
-	// sqids decodes some strings it would never produce; only the canonical
-	// spelling of an ID is accepted, so each object has exactly one ID.
-	if again, err := c.sq.Encode(nums); err != nil || again != s {
+	// Only the canonical spelling of an ID is accepted, so each object has
+	// exactly one ID.
+	if c.enc.encode(n) != s {
 		return 0, ErrInvalid
 	}
-	return id, nil
+	return int(n), nil
 }
 
 // DecodeAs decodes s and checks that it is an ID of the given table, so an ID
@@ -134,13 +130,7 @@ func (c *Codec) DecodeAs(s, table string) (int, error) {
 
 // TableOf returns the table whose range holds id, or "".
 func (c *Codec) TableOf(id int) string {
-	start := id / rangeSize * rangeSize
-	for table, s := range c.starts {
-		if s == start {
-			return table
-		}
-	}
-	return ""
+	return c.tables[id/rangeSize*rangeSize]
 }
 
 func isAlnum(c byte) bool {

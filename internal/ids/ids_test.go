@@ -1,7 +1,10 @@
 package ids_test
 
 import (
+	mrand "math/rand/v2"
+
 	"errors"
+	"github.com/sqids/sqids-go"
 	"strings"
 	"testing"
 
@@ -173,6 +176,75 @@ func FuzzDecode(f *testing.F) {
 		}
 		if _, err := c.DecodeAs(s, c.TableOf(id)); c.TableOf(id) != "" && err != nil {
 			t.Fatalf("DecodeAs(%q, its own table): %v", s, err)
+		}
+	})
+}
+
+// reference is the sqids library configured as the codec claims to behave.
+func reference(t testing.TB, alphabet string) *sqids.Sqids {
+	t.Helper()
+	sq, err := sqids.New(sqids.Options{Alphabet: alphabet, MinLength: ids.MinLength, Blocklist: []string{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sq
+}
+
+// The codec's own encoder must produce exactly the library's strings.
+func TestEncodingMatchesTheSqidsLibrary(t *testing.T) {
+	r := mrand.New(mrand.NewPCG(1, 2))
+	for range 20 {
+		alphabet, err := ids.NewAlphabet()
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := ids.NewCodec(alphabet, `{"leads":4294967296}`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ref := reference(t, alphabet)
+		nums := []uint64{0, 1, 61, 62, 3843, 1 << 32, 1<<32 + 1, 1<<40 - 1, 1 << 62}
+		for range 2000 {
+			nums = append(nums, r.Uint64N(1<<48), uint64(r.IntN(64))<<32+r.Uint64N(1<<20))
+		}
+		for _, n := range nums {
+			want, err := ref.Encode([]uint64{n})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := c.Encode(int(n)); got != want {
+				t.Fatalf("alphabet %s, %d: got %q, the library gives %q", alphabet, n, got, want)
+			}
+			if back, err := c.Decode(want); err != nil || back != int(n) {
+				t.Fatalf("decoding %q: %d, %v; want %d", want, back, err, n)
+			}
+		}
+	}
+}
+
+// Any string is accepted exactly when the library decodes it to one number
+// whose encoding is that string.
+func FuzzDecodeMatchesTheSqidsLibrary(f *testing.F) {
+	const alphabet = "Fq3Vw0UZbYhxsNkXaiTcJ8LWGtzB1dOPR6fE4j5MgSnpDol7uIyrHQKm9e2AvC"
+	c, err := ids.NewCodec(alphabet, `{"leads":4294967296}`)
+	if err != nil {
+		f.Fatal(err)
+	}
+	ref := reference(f, alphabet)
+	for _, n := range []int{0, 1, 1 << 32, 1<<40 + 5} {
+		f.Add(c.Encode(n))
+	}
+	f.Add("FFFFFFFFFFFFFFFF")
+	f.Fuzz(func(t *testing.T, s string) {
+		got, err := c.Decode(s)
+		want, ok := -1, false
+		if nums := ref.Decode(s); len(nums) == 1 && nums[0] <= 1<<62 && len(s) >= ids.MinLength && len(s) <= ids.MinLength+1 {
+			if again, _ := ref.Encode(nums); again == s {
+				want, ok = int(nums[0]), true
+			}
+		}
+		if (err == nil) != ok || (ok && got != want) {
+			t.Fatalf("Decode(%q) = %d, %v; the library says %d, %v", s, got, err, want, ok)
 		}
 	})
 }
