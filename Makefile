@@ -57,3 +57,13 @@ lint:
 
 clean:
 	rm -rf bin leadron.db leadron.db-shm leadron.db-wal
+
+.PHONY: bench bench-quick
+
+## bench: load benchmark of the real server against a raw pgx/SQLite baseline (wrk; PostgreSQL and SQLite; under 10 minutes)
+bench:
+	$(GO) run ./bench/cmd/bench
+
+## bench-quick: the same at c=64 only, one A B round, 2s runs (under 2 minutes)
+bench-quick:
+	$(GO) run ./bench/cmd/bench -quick

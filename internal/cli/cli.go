@@ -41,6 +41,7 @@ func Run(ctx context.Context, args []string, environ map[string]string, stdout, 
 	root.SetErr(stderr)
 	root.SetArgs(args)
 	root.AddCommand(e.serveCmd(), e.migrateCmd(), e.tenantCmd(), e.userCmd(), e.apikeyCmd())
+	root.AddCommand(e.seedCmd())
 	if err := root.ExecuteContext(ctx); err != nil {
 		fmt.Fprintln(stderr, "leadron: "+describe(err))
 		return 1

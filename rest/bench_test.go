@@ -1,0 +1,363 @@
+package rest_test
+
+// Benchmarks of the REST hot paths (issue 7). They run on SQLite so that
+// `make test`'s `-bench . -benchtime 1x` pass stays fast; the database is
+// not what they measure. Run them with:
+//
+//	go test -run xxx -bench . -benchmem ./rest/
+
+import (
+	"context"
+	stdsql "database/sql"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"entgo.io/ent/dialect"
+	entsql "entgo.io/ent/dialect/sql"
+
+	"github.com/leadron/leadron/ent"
+	"github.com/leadron/leadron/internal/account"
+	"github.com/leadron/leadron/internal/apitest"
+	"github.com/leadron/leadron/internal/ratelimit"
+	"github.com/leadron/leadron/internal/server"
+	"github.com/leadron/leadron/internal/store"
+	"github.com/leadron/leadron/internal/testutil"
+	"github.com/leadron/leadron/internal/viewer"
+	"github.com/leadron/leadron/rest"
+)
+
+// benchLead is a lead with every field set, as a list page holds them.
+func benchLead(t testing.TB, db *store.DB, tn testutil.Tenant, email string) *ent.Lead {
+	t.Helper()
+	ctx := tn.System(viewer.Live)
+	var l *ent.Lead
+	err := store.InTx(ctx, db.Client, func(c *ent.Client) (err error) {
+		l, err = c.Lead.Create().SetEmail(email).SetFirstName("Jane").SetLastName("Doe").
+			SetPhone("+1 (415) 555-0134").SetSource("web").SetStatus("contacted").SetScore(72).
+			SetAssignedTo(tn.OwnerID).
+			SetCustomFields(map[string]any{"company": "Acme Corp", "jobTitle": "VP Sales", "employees": 250, "newsletter": true}).
+			Save(ctx)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+// BenchmarkAPIKey measures authentication plus the rate-limit decision in
+// front of every /v1 request (rest.Gate): a key found in the 5-second cache,
+// a key that must be looked up again (cache miss), and an unknown key.
+func BenchmarkAPIKey(b *testing.B) {
+	db := testutil.NewDB(b, dialect.SQLite)
+	env := apitest.New(b, db)
+	tn := testutil.NewTenantOnPlan(b, db, "acme", "team")
+	setLimit(b, db, tn)
+	k, plain, err := account.CreateAPIKey(tn.System(viewer.Live), db.Client, account.KeyInput{Name: "bench", OwnerID: tn.OwnerID, Scopes: []string{"full_access"}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	auth := rest.NewAuthenticator(db.Client, env.Codec, testutil.Logger(b), "")
+	b.Cleanup(auth.Wait)
+	huge := ratelimit.Limit{PerMinute: 1 << 30, Burst: 1 << 30}
+	gate := rest.NewGate(auth, ratelimit.NewMemory(), rest.RateLimits{IP: huge, AuthFailure: huge}, testutil.Logger(b))
+	var admitted atomic.Int64
+	h := gate.Middleware(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { admitted.Add(1) }))
+	req := httptest.NewRequest("GET", "/v1/leads", nil)
+	serve := func(b *testing.B, key string, want int) {
+		req.Header.Set("X-API-Key", key)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		if w.Code != want {
+			b.Fatalf("status %d, want %d: %s", w.Code, want, w.Body)
+		}
+	}
+	serve(b, plain, 200) // fill the cache and record the key's use
+	auth.Wait()
+
+	b.Run("cache hit", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			serve(b, plain, 200)
+		}
+	})
+	b.Run("cache miss", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			auth.ForgetKey(k.ID)
+			serve(b, plain, 200)
+		}
+	})
+	b.Run("unknown key", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; b.Loop(); i++ {
+			// A new key each time, so every one is a cache miss.
+			serve(b, "ldr_live_sk_"+strings.Repeat("x", 32)+strconvI(i), 401)
+		}
+	})
+	if admitted.Load() == 0 {
+		b.Fatal("nothing was admitted")
+	}
+}
+
+func strconvI(i int) string {
+	var buf [20]byte
+	n := len(buf)
+	for {
+		n--
+		buf[n] = byte('0' + i%10)
+		i /= 10
+		if i == 0 {
+			return string(buf[n:])
+		}
+	}
+}
+
+// BenchmarkRateLimitHeaders is the part of the rate-limit decision after
+// the buckets: picking the tighter result and writing X-RateLimit-*.
+// (ratelimit.BenchmarkMemoryAllow measures the buckets themselves.)
+func BenchmarkRateLimitHeaders(b *testing.B) {
+	now := time.Now()
+	ip := ratelimit.Result{Allowed: true, Limit: 6000, Remaining: 599, Reset: now.Add(time.Second)}
+	tenant := ratelimit.Result{Allowed: true, Limit: 5000, Remaining: 410, Reset: now.Add(2 * time.Second)}
+	h := http.Header{}
+	b.ReportAllocs()
+	for b.Loop() {
+		ratelimit.WriteHeaders(h, ratelimit.Tighter(ip, tenant))
+	}
+}
+
+// BenchmarkEnvelope writes one lead and a page of 50 in the success
+// envelope, as GET /v1/leads/{id} and GET /v1/leads?limit=50 do.
+func BenchmarkEnvelope(b *testing.B) {
+	db := testutil.NewDB(b, dialect.SQLite)
+	env := apitest.New(b, db)
+	tn := testutil.NewTenantOnPlan(b, db, "acme", "team")
+	ctx := tn.System(viewer.Live)
+	l := rest.LeadForBench(ctx, env.Codec, benchLead(b, db, tn, "jane@acme.test"))
+	rows := make([]rest.Lead, 50)
+	for i := range rows {
+		rows[i] = l
+	}
+	next := "eyJzIjoiLWNyZWF0ZWRBdCIsInYiOiIyMDI2LTExLTI0VDEzOjUxOjAyLjk3MTEwMloiLCJpIjoiSE9PbjJldlpkY1ROZ3YwVyJ9"
+	req := httptest.NewRequest("GET", "/v1/leads", nil)
+	b.Run("one lead", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			rest.OKForBench(httptest.NewRecorder(), req, l)
+		}
+	})
+	b.Run("page of 50", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			rest.PageForBench(httptest.NewRecorder(), req, rows, rest.Pagination{Limit: 50, HasMore: true, NextCursor: &next})
+		}
+	})
+	b.Run("error", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			rest.NotFound(httptest.NewRecorder(), req)
+		}
+	})
+}
+
+// BenchmarkLeadJSON is a lead's trip through the API: a POST body decoded,
+// and a stored lead converted (IDs encoded) and marshalled.
+func BenchmarkLeadJSON(b *testing.B) {
+	db := testutil.NewDB(b, dialect.SQLite)
+	env := apitest.New(b, db)
+	tn := testutil.NewTenantOnPlan(b, db, "acme", "team")
+	stored := benchLead(b, db, tn, "jane@acme.test")
+	ctx := tn.System(viewer.Live)
+	body := `{"email":"jane.doe@example.com","firstName":"Jane","lastName":"Doe","phone":"+1-555-0199","source":"web","score":40,"customFields":{"company":"Acme Inc","role":"VP Sales","seats":25,"newsletter":true}}`
+	b.Run("decode body", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			r := httptest.NewRequest("POST", "/v1/leads", strings.NewReader(body))
+			r.Header.Set("Content-Type", "application/json")
+			if err := rest.DecodeLeadForBench(env.Codec, r); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("convert", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = rest.LeadForBench(ctx, env.Codec, stored)
+		}
+	})
+	b.Run("convert and marshal", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := json.Marshal(rest.LeadForBench(ctx, env.Codec, stored)); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkRequest is a whole request through the real handler in process
+// (no network): middleware, auth from the cache, rate limits, the query on
+// SQLite, and the envelope.
+func BenchmarkRequest(b *testing.B) {
+	db := testutil.NewDB(b, dialect.SQLite)
+	env := apitest.New(b, db, func(d *server.Deps) {
+		d.RateLimits = rest.RateLimits{IP: ratelimit.Limit{PerMinute: 1 << 30, Burst: 1 << 30}, AuthFailure: ratelimit.Limit{PerMinute: 60, Burst: 10}}
+	})
+	tn := testutil.NewTenantOnPlan(b, db, "acme", "team")
+	setLimit(b, db, tn)
+	key := env.Key(b, tn, tn.OwnerID, viewer.Live, "full_access")
+	var id string
+	for i := range 60 {
+		l := benchLead(b, db, tn, "lead"+strconvI(i)+"@acme.test")
+		id = env.Codec.Encode(l.ID)
+	}
+	for name, path := range map[string]string{"get by id": "/v1/leads/" + id, "list 50": "/v1/leads?limit=50"} {
+		b.Run(name, func(b *testing.B) {
+			req := httptest.NewRequest("GET", path, nil)
+			req.Header.Set("X-API-Key", key)
+			b.ReportAllocs()
+			for b.Loop() {
+				w := httptest.NewRecorder()
+				env.Server.ServeHTTP(w, req)
+				if w.Code != 200 {
+					b.Fatalf("%s: %d %s", path, w.Code, w.Body)
+				}
+			}
+		})
+	}
+}
+
+// setLimit lifts the tenant's rate limit so a benchmark is never refused.
+func setLimit(t testing.TB, db *store.DB, tn testutil.Tenant) {
+	t.Helper()
+	if _, err := db.SQL.Exec("UPDATE tenants SET plan = 'enterprise', rate_limit_per_minute = ?, rate_limit_burst = ? WHERE id = ?", 1<<30, 1<<30, tn.ID); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// countingDriver counts the statements sent to the database: every Exec
+// and Query, and a transaction's begin and commit or rollback.
+type countingDriver struct {
+	dialect.Driver
+	n atomic.Int64
+}
+
+func (d *countingDriver) Exec(ctx context.Context, q string, args, v any) error {
+	d.n.Add(1)
+	return d.Driver.Exec(ctx, q, args, v)
+}
+
+func (d *countingDriver) Query(ctx context.Context, q string, args, v any) error {
+	d.n.Add(1)
+	return d.Driver.Query(ctx, q, args, v)
+}
+
+func (d *countingDriver) ExecContext(ctx context.Context, q string, args ...any) (stdsql.Result, error) {
+	d.n.Add(1)
+	return d.Driver.(*entsql.Driver).ExecContext(ctx, q, args...)
+}
+
+func (d *countingDriver) QueryContext(ctx context.Context, q string, args ...any) (*stdsql.Rows, error) {
+	d.n.Add(1)
+	return d.Driver.(*entsql.Driver).QueryContext(ctx, q, args...)
+}
+
+func (d *countingDriver) BeginTx(ctx context.Context, opts *stdsql.TxOptions) (dialect.Tx, error) {
+	d.n.Add(1)
+	tx, err := d.Driver.(*entsql.Driver).BeginTx(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	return &countingTx{Tx: tx, n: &d.n}, nil
+}
+
+func (d *countingDriver) Tx(ctx context.Context) (dialect.Tx, error) {
+	d.n.Add(1)
+	tx, err := d.Driver.Tx(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &countingTx{Tx: tx, n: &d.n}, nil
+}
+
+type countingTx struct {
+	dialect.Tx
+	n *atomic.Int64
+}
+
+func (t *countingTx) Exec(ctx context.Context, q string, args, v any) error {
+	t.n.Add(1)
+	return t.Tx.Exec(ctx, q, args, v)
+}
+
+func (t *countingTx) Query(ctx context.Context, q string, args, v any) error {
+	t.n.Add(1)
+	return t.Tx.Query(ctx, q, args, v)
+}
+
+// ExecContext and QueryContext are what ent's generated ExecContext and
+// QueryContext reach for on a transaction.
+func (t *countingTx) ExecContext(ctx context.Context, q string, args ...any) (stdsql.Result, error) {
+	ex, ok := t.Tx.(interface {
+		ExecContext(context.Context, string, ...any) (stdsql.Result, error)
+	})
+	if !ok {
+		return nil, fmt.Errorf("%T has no ExecContext", t.Tx)
+	}
+	t.n.Add(1)
+	return ex.ExecContext(ctx, q, args...)
+}
+
+func (t *countingTx) QueryContext(ctx context.Context, q string, args ...any) (*stdsql.Rows, error) {
+	qr, ok := t.Tx.(interface {
+		QueryContext(context.Context, string, ...any) (*stdsql.Rows, error)
+	})
+	if !ok {
+		return nil, fmt.Errorf("%T has no QueryContext", t.Tx)
+	}
+	t.n.Add(1)
+	return qr.QueryContext(ctx, q, args...)
+}
+
+func (t *countingTx) Commit() error   { t.n.Add(1); return t.Tx.Commit() }
+func (t *countingTx) Rollback() error { t.n.Add(1); return t.Tx.Rollback() }
+
+// TestDatabaseRoundTrips pins the issue's target: with the API key cached,
+// GET /v1/leads/{id} costs exactly one database round trip, and so does a
+// page of the list.
+func TestDatabaseRoundTrips(t *testing.T) {
+	testutil.EachDB(t, func(t *testing.T, plain *store.DB) {
+		counter := &countingDriver{Driver: entsql.OpenDB(plain.Dialect, plain.SQL)}
+		db := &store.DB{Client: ent.NewClient(ent.Driver(counter)), SQL: plain.SQL, Dialect: plain.Dialect, Pool: plain.Pool}
+		env := apitest.New(t, db)
+		tn := testutil.NewTenantOnPlan(t, db, "acme", "team")
+		key := env.Key(t, tn, tn.OwnerID, viewer.Live, "leads:read")
+		id := env.Codec.Encode(benchLead(t, db, tn, "jane@acme.test").ID)
+		for _, path := range []string{"/v1/leads/" + id, "/v1/leads?limit=50"} {
+			get := func() {
+				t.Helper()
+				if res := env.Do(t, apitest.Request{Method: "GET", Path: path, Key: key}); res.Status != 200 {
+					t.Fatalf("GET %s: %d %s", path, res.Status, res.Body)
+				}
+			}
+			get() // the key is now cached, and its use recorded
+			env.Server.Close()
+			const n = 5
+			before := counter.n.Load()
+			for range n {
+				get()
+			}
+			env.Server.Close()
+			if got := counter.n.Load() - before; got != n {
+				t.Errorf("GET %s: %d round trips for %d requests, want exactly 1 each", path, got, n)
+			}
+		}
+	})
+}
