@@ -32,11 +32,6 @@ func (r *queryResolver) AuditEvents(ctx context.Context, after *entgql.Cursor[in
 	return r.client.AuditEvent.Query().Paginate(ctx, after, first, before, last, ent.WithAuditEventOrder(orderBy), ent.WithAuditEventFilter(where.Filter))
 }
 
-// Leads is the resolver for the leads field.
-func (r *queryResolver) Leads(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.LeadOrder, where *ent.LeadWhereInput) (*ent.LeadConnection, error) {
-	return r.client.Lead.Query().Paginate(ctx, after, first, before, last, ent.WithLeadOrder(orderBy), ent.WithLeadFilter(where.Filter))
-}
-
 // Users is the resolver for the users field.
 func (r *queryResolver) Users(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.UserOrder, where *ent.UserWhereInput) (*ent.UserConnection, error) {
 	return r.client.User.Query().Paginate(ctx, after, first, before, last, ent.WithUserOrder(orderBy), ent.WithUserFilter(where.Filter))

@@ -1,6 +1,7 @@
 package rest
 
 import (
+	"context"
 	"net/http"
 	"slices"
 	"strings"
@@ -57,7 +58,7 @@ func (a *api) encodePtr(id *int) *string {
 }
 
 // refFields are the stored fields that hold a row's ID.
-var refFields = []string{"assigned_to", "merged_into", "owner_id"}
+var refFields = []string{"assigned_to", "merged_into", "owner_id", "lead_id", "duplicate_id"}
 
 // changeValue shows a logged value as the API shows the field elsewhere:
 // IDs encoded, the tenant by its slug, times in the API's format. The log
@@ -118,6 +119,12 @@ func (a *api) listAuditEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	query := a.client.AuditEvent.Query().Where(preds...)
+	a.auditEventPage(w, r, ctx, pg, query)
+}
+
+// auditEventPage writes one keyset page of the events query matches, read
+// with ctx's viewer (the request's own viewer shows the tenant).
+func (a *api) auditEventPage(w http.ResponseWriter, r *http.Request, ctx context.Context, pg paging, query *ent.AuditEventQuery) {
 	rows, p, err := keysetPage(ctx, pg, func(where func(*sql.Selector), order []func(*sql.Selector), limit int) ([]*ent.AuditEvent, error) {
 		qq := query.Clone().Limit(limit)
 		if where != nil {
@@ -132,7 +139,7 @@ func (a *api) listAuditEvents(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, err)
 		return
 	}
-	slug := viewer.FromContext(ctx).TenantSlug
+	slug := viewer.FromContext(r.Context()).TenantSlug
 	out := make([]AuditEvent, len(rows))
 	for i, e := range rows {
 		out[i] = a.auditEvent(slug, e)

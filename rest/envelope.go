@@ -87,22 +87,32 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 		slog.Error("encoding response", "err", err)
 		status, body = http.StatusInternalServerError, []byte(`{"success":false,"status":500,"code":"internal_error","message":"Internal server error","errors":[{"field":null,"message":"Internal server error","code":"internal_error"}]}`)
 	}
+	writeRaw(w, status, append(body, '\n'))
+}
+
+const jsonContentType = "application/json; charset=utf-8"
+
+// writeRaw sends an encoded JSON body.
+func writeRaw(w http.ResponseWriter, status int, body []byte) {
 	h := w.Header()
-	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Content-Type", jsonContentType)
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
-	_, _ = w.Write([]byte("\n"))
 }
 
 // ok writes data in the success envelope.
 func ok(w http.ResponseWriter, r *http.Request, status int, data any) {
+	writeJSON(w, status, successEnvelope(r, status, data))
+}
+
+func successEnvelope(r *http.Request, status int, data any) success {
 	msg := "Success"
 	if status == http.StatusCreated {
 		msg = "Resource created successfully"
 	}
-	writeJSON(w, status, success{Success: true, Status: status, Message: msg, Data: data, Meta: newMeta(r)})
+	return success{Success: true, Status: status, Message: msg, Data: data, Meta: newMeta(r)}
 }
 
 // page writes one page of a list.
@@ -158,3 +168,12 @@ func fail(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// mustJSON encodes one of our own response types, which always encode.
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"github.com/leadron/leadron/ent"
 	"github.com/leadron/leadron/ent/idempotencykey"
 	"github.com/leadron/leadron/internal/apperr"
+	"github.com/leadron/leadron/internal/errmap"
 )
 
 // IdempotencyTTL is how long a stored response is replayed.
@@ -50,7 +52,7 @@ func (a *api) idempotent(next http.Handler) http.Handler {
 		sum := sha256.Sum256([]byte(r.Method + " " + r.URL.RequestURI() + "\n" + string(body)))
 
 		rec, claimed, err := a.claimIdempotencyKey(r, key, sum[:])
-		r = r.WithContext(context.WithValue(r.Context(), secretKey{}, new(bool)))
+		r = r.WithContext(context.WithValue(r.Context(), idempotencyKey{}, &idempotency{rec: rec}))
 		switch {
 		case err != nil:
 			fail(w, r, err)
@@ -92,10 +94,18 @@ func (a *api) claimIdempotencyKey(r *http.Request, key string, hash []byte) (*en
 		if err != nil {
 			return nil, false, err
 		}
-		if time.Now().Before(rec.ExpiresAt) {
+		// A record still in flight long after any request could have
+		// finished was abandoned (its settlement failed): its write never
+		// committed, since a committed write stores its response in the
+		// same transaction, so the key may be claimed again.
+		abandoned := rec.Status == 0 && time.Since(rec.CreatedAt) > a.requestTimeout+settleTimeout
+		if time.Now().Before(rec.ExpiresAt) && !abandoned {
 			return rec, false, nil
 		}
-		if err := a.client.IdempotencyKey.DeleteOne(rec).Exec(ctx); err != nil && !ent.IsNotFound(err) {
+		// Only the record as read is dropped, so two retries cannot both
+		// take the key over.
+		if _, err := a.client.IdempotencyKey.Delete().
+			Where(idempotencykey.ID(rec.ID), idempotencykey.Status(rec.Status)).Exec(ctx); err != nil {
 			return nil, false, err
 		}
 	}
@@ -114,17 +124,31 @@ func (a *api) runAndStore(w http.ResponseWriter, r *http.Request, next http.Hand
 	if status == 0 {
 		status = http.StatusOK
 	}
-	var err error
-	switch {
-	case status >= 500 || status == http.StatusTooManyRequests:
-		err = a.client.IdempotencyKey.DeleteOne(rec).Exec(ctx)
-	case *r.Context().Value(secretKey{}).(*bool):
-		// A plaintext key must never be stored: keep only that it happened.
-		err = a.client.IdempotencyKey.UpdateOne(rec).SetStatus(status).
-			SetResponseHeaders([]byte(secretWithheld)).SetResponseBody(nil).Exec(ctx)
-	default:
-		err = a.client.IdempotencyKey.UpdateOne(rec).SetStatus(status).
-			SetResponseHeaders([]byte(cw.Header().Get("Content-Type"))).SetResponseBody(cw.body.Bytes()).Exec(ctx)
+	st := r.Context().Value(idempotencyKey{}).(*idempotency)
+	// Every settlement applies only to a record still in flight: one whose
+	// response was stored inside the write's own transaction (respondInTx)
+	// is final, even when that commit's acknowledgement was lost and the
+	// handler answered 503.
+	inFlight := a.client.IdempotencyKey.Update().Where(idempotencykey.ID(rec.ID), idempotencykey.Status(0))
+	settle := func() error {
+		switch {
+		case status >= 500 || status == http.StatusTooManyRequests:
+			_, err := a.client.IdempotencyKey.Delete().Where(idempotencykey.ID(rec.ID), idempotencykey.Status(0)).Exec(ctx)
+			return err
+		case st.secret:
+			// A plaintext key must never be stored: keep only that it happened.
+			return inFlight.SetStatus(status).SetResponseHeaders([]byte(secretWithheld)).ClearResponseBody().Exec(ctx)
+		default:
+			return inFlight.SetStatus(status).
+				SetResponseHeaders([]byte(cw.Header().Get("Content-Type"))).SetResponseBody(cw.body.Bytes()).Exec(ctx)
+		}
+	}
+	// A record left in flight would answer 409 to every retry, so a
+	// database blip at this point is waited out (within settleTimeout).
+	err := settle()
+	for err != nil && errmap.Unavailable(err) && ctx.Err() == nil {
+		time.Sleep(100 * time.Millisecond)
+		err = settle()
 	}
 	if err != nil {
 		a.log.Error("settling an idempotency key", "request_id", RequestIDFrom(r.Context()), "err", err)
@@ -135,15 +159,50 @@ func (a *api) runAndStore(w http.ResponseWriter, r *http.Request, next http.Hand
 // therefore not kept.
 const secretWithheld = "secret-withheld"
 
-type secretKey struct{}
+// idempotency is the state of a request that carries an Idempotency-Key.
+type idempotency struct {
+	rec *ent.IdempotencyKey
+	// secret marks a response holding a secret (a plaintext API key).
+	secret bool
+}
 
-// withholdFromReplay marks the response as carrying a secret (a plaintext
-// API key), so the idempotency store keeps only that it happened.
+type idempotencyKey struct{}
+
+// withholdFromReplay marks the response as carrying a secret, so the
+// idempotency store keeps only that it happened.
 func withholdFromReplay(r *http.Request) {
-	if flag, ok := r.Context().Value(secretKey{}).(*bool); ok {
-		*flag = true
+	if st, ok := r.Context().Value(idempotencyKey{}).(*idempotency); ok {
+		st.secret = true
 	}
 }
+
+// response is an encoded success envelope.
+type response struct {
+	status int
+	body   []byte
+}
+
+// respondInTx encodes a write's response inside the write's transaction
+// and, for a request with an Idempotency-Key, stores it there too, so the
+// stored response commits or rolls back with the write itself: a retry
+// after a lost acknowledgement replays it instead of writing twice.
+func respondInTx(ctx context.Context, c *ent.Client, r *http.Request, status int, data any) (response, error) {
+	body, err := json.Marshal(successEnvelope(r, status, data))
+	if err != nil {
+		return response{}, err
+	}
+	if st, ok := ctx.Value(idempotencyKey{}).(*idempotency); ok && !st.secret {
+		err := c.IdempotencyKey.UpdateOneID(st.rec.ID).SetStatus(status).
+			SetResponseHeaders([]byte(jsonContentType)).SetResponseBody(body).Exec(ctx)
+		if err != nil {
+			return response{}, err
+		}
+	}
+	return response{status: status, body: body}, nil
+}
+
+// write sends the response.
+func (res response) write(w http.ResponseWriter) { writeRaw(w, res.status, res.body) }
 
 // captureWriter copies what a handler writes.
 type captureWriter struct {

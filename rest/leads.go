@@ -2,12 +2,11 @@ package rest
 
 import (
 	"context"
-	"maps"
+	"errors"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"entgo.io/ent/dialect/sql"
 
@@ -17,6 +16,8 @@ import (
 	"github.com/leadron/leadron/ent/schema"
 	"github.com/leadron/leadron/ent/user"
 	"github.com/leadron/leadron/internal/apperr"
+	"github.com/leadron/leadron/internal/leadops"
+	"github.com/leadron/leadron/internal/lifecycle"
 	"github.com/leadron/leadron/internal/store"
 	"github.com/leadron/leadron/internal/viewer"
 )
@@ -38,6 +39,8 @@ type Lead struct {
 	UpdatedAt    Time           `json:"updatedAt"`
 	// ArchivedAt appears only on archived leads.
 	ArchivedAt *Time `json:"archivedAt,omitempty"`
+	// MergedInto appears only on merged leads: the lead it lives on in.
+	MergedInto *string `json:"mergedInto,omitempty"`
 }
 
 func (a *api) lead(ctx context.Context, l *ent.Lead) Lead {
@@ -54,6 +57,10 @@ func (a *api) lead(ctx context.Context, l *ent.Lead) Lead {
 	if l.AssignedTo != nil {
 		s := a.codec.Encode(*l.AssignedTo)
 		out.AssignedTo = &s
+	}
+	if l.MergedInto != nil {
+		s := a.codec.Encode(*l.MergedInto)
+		out.MergedInto = &s
 	}
 	if out.CustomFields == nil {
 		out.CustomFields = map[string]any{}
@@ -159,6 +166,7 @@ func (a *api) createLead(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	var l *ent.Lead
+	var res response
 	err = store.InTx(ctx, a.client, func(c *ent.Client) error {
 		b := c.Lead.Create()
 		in.apply(b.Mutation())
@@ -166,14 +174,18 @@ func (a *api) createLead(w http.ResponseWriter, r *http.Request) {
 			b.SetCustomFields(in.customFields.V)
 		}
 		l, err = b.Save(ctx)
-		return withPending(pending, err)
+		if err := withPending(pending, err); err != nil {
+			return err
+		}
+		res, err = respondInTx(ctx, c, r, http.StatusCreated, a.lead(ctx, l))
+		return err
 	})
 	if err != nil {
 		fail(w, r, err)
 		return
 	}
 	w.Header().Set("ETag", etag(l.Version))
-	ok(w, r, http.StatusCreated, a.lead(ctx, l))
+	res.write(w)
 }
 
 func (a *api) getLead(w http.ResponseWriter, r *http.Request) {
@@ -225,14 +237,26 @@ func (a *api) updateLead(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, err)
 		return
 	}
+	// force=true lets an owner or admin make a status change the lifecycle
+	// does not allow; the data layer checks the role and audits it.
+	q := newQuery(r, "force")
+	force, _ := q.boolean("force")
+	if err := q.err(); err != nil {
+		fail(w, r, err)
+		return
+	}
 	in, pending, err := a.decodeLead(r)
 	if err != nil {
 		fail(w, r, err)
 		return
 	}
 	ctx := r.Context()
+	if force {
+		ctx = lifecycle.WithForce(ctx)
+	}
 	tags := ifMatch(r)
 	var l *ent.Lead
+	var res response
 	for attempt := 1; ; attempt++ {
 		err = store.InTx(ctx, a.client, func(c *ent.Client) error {
 			cur, err := c.Lead.Get(ctx, id)
@@ -243,56 +267,38 @@ func (a *api) updateLead(w http.ResponseWriter, r *http.Request) {
 				l = cur
 				return err
 			}
-			// The version guard makes the custom-field merge safe against a
-			// concurrent PATCH: the loser retries on the new state.
-			u := c.Lead.UpdateOneID(id).Where(lead.Version(cur.Version))
-			in.apply(u.Mutation())
+			// The update is guarded by the version read, so the custom-field
+			// merge is safe against a concurrent PATCH: the loser retries
+			// on the new state.
+			var patch map[string]any
 			if in.customFields.Set {
-				u.SetCustomFields(mergeCustomFields(cur.CustomFields, in.customFields.V))
+				patch = in.customFields.V
 			}
-			l, err = u.Save(ctx)
-			if ent.IsNotFound(err) {
-				return errRaced
+			l, err = leadops.Update(ctx, c, cur, in.apply, patch)
+			if err := withPending(pending, err); err != nil {
+				return err
 			}
-			return withPending(pending, err)
+			res, err = respondInTx(ctx, c, r, http.StatusOK, a.lead(ctx, l))
+			return err
 		})
 		// With If-Match the client asked for exactly one version: a race
 		// is its precondition failing, never a silent retry.
-		if err != errRaced || attempt == maxUpdateAttempts || tags != nil {
+		if !errors.Is(err, leadops.ErrRaced) || attempt == leadops.MaxUpdateAttempts || tags != nil {
 			break
 		}
 	}
-	if err == errRaced && tags != nil {
+	if errors.Is(err, leadops.ErrRaced) && tags != nil {
 		err = errStale
-	}
-	if err == errRaced {
-		err = apperr.New(apperr.Conflict, "The lead was changed by another request; retry")
 	}
 	if err != nil {
 		fail(w, r, err)
 		return
 	}
 	w.Header().Set("ETag", etag(l.Version))
-	ok(w, r, http.StatusOK, a.lead(ctx, l))
-}
-
-var errRaced = apperr.New(apperr.Conflict, "raced")
-
-// mergeCustomFields applies a PATCH's custom fields: a null value deletes
-// the key, others replace it.
-func mergeCustomFields(cur, patch map[string]any) map[string]any {
-	out := maps.Clone(cur)
-	if out == nil {
-		out = map[string]any{}
+	if res.body == nil { // nothing to change: no write happened
+		res = response{status: http.StatusOK, body: mustJSON(successEnvelope(r, http.StatusOK, a.lead(ctx, l)))}
 	}
-	for k, v := range patch {
-		if v == nil {
-			delete(out, k)
-		} else {
-			out[k] = v
-		}
-	}
-	return out
+	res.write(w)
 }
 
 // archiveLead is DELETE: a soft delete. Archiving an archived lead changes
@@ -313,17 +319,11 @@ func (a *api) setArchived(w http.ResponseWriter, r *http.Request, archive bool) 
 	}
 	ctx := r.Context()
 	var l *ent.Lead
-	err = store.InTx(ctx, a.client, func(c *ent.Client) error {
-		cur, err := c.Lead.Get(ctx, id)
-		if err != nil {
-			return err
-		}
-		l = cur
-		switch {
-		case archive && cur.ArchivedAt == nil:
-			l, err = c.Lead.UpdateOne(cur).SetArchivedAt(time.Now().UTC().Truncate(time.Microsecond)).Save(ctx)
-		case !archive && cur.ArchivedAt != nil:
-			l, err = c.Lead.UpdateOne(cur).ClearArchivedAt().Save(ctx)
+	err = store.InTx(ctx, a.client, func(c *ent.Client) (err error) {
+		if archive {
+			l, err = leadops.Archive(ctx, c, id)
+		} else {
+			l, err = leadops.Restore(ctx, c, id)
 		}
 		return err
 	})
@@ -376,11 +376,8 @@ func (a *api) listLeads(w http.ResponseWriter, r *http.Request) {
 			preds = append(preds, lead.Or(lead.EmailContainsFold(word), lead.FirstNameContainsFold(word), lead.LastNameContainsFold(word)))
 		}
 	}
-	if include, _ := q.boolean("includeArchived"); !include {
-		preds = append(preds, lead.ArchivedAtIsNil())
-	}
-	// Merged leads live on inside their survivor; they leave every list.
-	preds = append(preds, lead.MergedIntoIsNil())
+	include, _ := q.boolean("includeArchived")
+	preds = append(preds, leadops.Listed(include)...)
 	if err := q.err(); err != nil {
 		fail(w, r, err)
 		return

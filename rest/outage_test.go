@@ -2,38 +2,32 @@ package rest_test
 
 import (
 	"context"
+	"fmt"
+	mrand "math/rand/v2"
 	"net/url"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"entgo.io/ent/dialect"
 
+	"github.com/leadron/leadron/ent"
 	"github.com/leadron/leadron/ent/auditevent"
+	"github.com/leadron/leadron/ent/lead"
 	"github.com/leadron/leadron/internal/apitest"
+	"github.com/leadron/leadron/internal/ratelimit"
 	"github.com/leadron/leadron/internal/server"
 	"github.com/leadron/leadron/internal/store"
 	"github.com/leadron/leadron/internal/testutil"
+	"github.com/leadron/leadron/rest"
 )
 
 // While PostgreSQL is unreachable, requests fail fast with 503 in the
 // envelope and readiness says so; once it is back, service resumes without
 // a restart, and no write is half-applied.
 func TestDatabaseOutage(t *testing.T) {
-	raw := testutil.NewDatabaseURL(t, dialect.Postgres)
-	u, err := url.Parse(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	proxy := testutil.NewProxy(t, u.Host)
-	u.Host = proxy.Addr()
-	q := u.Query()
-	q.Set("connect_timeout", "1")
-	u.RawQuery = q.Encode()
-	db, err := store.Open(context.Background(), u.String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db, proxy := proxiedPostgres(t)
 	const timeout = 2 * time.Second
 	w := newWorld(t, db, func(d *server.Deps) { d.RequestTimeout = timeout })
 
@@ -89,4 +83,106 @@ func TestDatabaseOutage(t *testing.T) {
 			t.Errorf("a write during the outage landed: %s", l.Email)
 		}
 	}
+}
+
+// 32 clients create 1,000 leads, each retrying with its Idempotency-Key on
+// any error, while the database connection is cut at random moments. Every
+// lead is written exactly once, with exactly one audit event.
+func TestNoLostOrDoubledWritesUnderCuts(t *testing.T) {
+	db, proxy := proxiedPostgres(t)
+	w := newWorld(t, db, func(d *server.Deps) {
+		d.RequestTimeout = 2 * time.Second
+		// Every client shares one IP; retries must not run into its limit.
+		d.RateLimits = rest.RateLimits{IP: ratelimit.Limit{PerMinute: 10_000_000, Burst: 1_000_000}, AuthFailure: rest.DefaultRateLimits.AuthFailure}
+	})
+	// Nor into the tenant's.
+	ctx := w.acme.System(live)
+	if err := store.InTx(ctx, db.Client, func(c *ent.Client) error {
+		return c.Tenant.UpdateOneID(w.acme.ID).SetRateLimitPerMinute(1_000_000).SetRateLimitBurst(100_000).Exec(ctx)
+	}); err != nil {
+		t.Fatal(err)
+	}
+
+	const clients, total = 32, 1000
+	stop := make(chan struct{})
+	chaos := make(chan struct{})
+	go func() { // cut for 20-80 ms every 100-400 ms
+		defer close(chaos)
+		r := mrand.New(mrand.NewPCG(7, 11))
+		for {
+			select {
+			case <-stop:
+				proxy.Restore()
+				return
+			case <-time.After(time.Duration(100+r.IntN(300)) * time.Millisecond):
+			}
+			proxy.Cut()
+			time.Sleep(time.Duration(20+r.IntN(60)) * time.Millisecond)
+			proxy.Restore()
+		}
+	}()
+	var wg sync.WaitGroup
+	var retries atomic.Int64
+	next := atomic.Int64{}
+	for range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				n := next.Add(1)
+				if n > total {
+					return
+				}
+				req := apitest.Request{Method: "POST", Path: "/v1/leads", Key: w.keys.full,
+					Body:    fmt.Sprintf(`{"email":"chaos%d@acme.test","firstName":"C","lastName":"%d"}`, n, n),
+					Headers: map[string]string{"Idempotency-Key": fmt.Sprintf("chaos-%d", n)}}
+				for deadline := time.Now().Add(time.Minute); ; {
+					res := w.Do(t, req)
+					if res.Status == 201 {
+						break
+					}
+					if time.Now().After(deadline) {
+						t.Errorf("lead %d never got through: %d %s", n, res.Status, res.Body)
+						return
+					}
+					retries.Add(1)
+					time.Sleep(20 * time.Millisecond)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(stop)
+	<-chaos
+	leads := db.Client.Lead.Query().Where(lead.EmailHasPrefix("chaos")).CountX(ctx)
+	distinct := len(db.Client.Lead.Query().Where(lead.EmailHasPrefix("chaos")).GroupBy(lead.FieldEmail).StringsX(ctx))
+	events := db.Client.AuditEvent.Query().Where(auditevent.Action("lead.created")).CountX(ctx)
+	t.Logf("%d retries", retries.Load())
+	if leads != total || distinct != total {
+		t.Errorf("%d leads (%d distinct), want exactly %d", leads, distinct, total)
+	}
+	if events != total+1 { // and the fixture's lead
+		t.Errorf("%d lead.created events, want %d", events, total+1)
+	}
+}
+
+// proxiedPostgres opens a fresh PostgreSQL database through a proxy the
+// test can cut.
+func proxiedPostgres(t *testing.T) (*store.DB, *testutil.Proxy) {
+	t.Helper()
+	u, err := url.Parse(testutil.NewDatabaseURL(t, dialect.Postgres))
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := testutil.NewProxy(t, u.Host)
+	u.Host = proxy.Addr()
+	q := u.Query()
+	q.Set("connect_timeout", "1")
+	u.RawQuery = q.Encode()
+	db, err := store.Open(context.Background(), u.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db, proxy
 }

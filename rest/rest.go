@@ -40,6 +40,8 @@ type api struct {
 	auth     *Authenticator
 	gate     *Gate
 	sessions *session.Service
+	// requestTimeout is every request's deadline.
+	requestTimeout time.Duration
 }
 
 // New returns the /v1 handler, to be mounted at /v1.
@@ -57,6 +59,7 @@ func newRouter(d Deps, extra func(chi.Router)) http.Handler {
 	if d.RequestTimeout == 0 {
 		d.RequestTimeout = DefaultRequestTimeout
 	}
+	a.requestTimeout = d.RequestTimeout
 	r.Use(limitBody, withDeadline(d.RequestTimeout))
 	r.Method(http.MethodGet, "/openapi.json", openapi.Handler())
 	if a.sessions != nil {
@@ -77,6 +80,7 @@ func newRouter(d Deps, extra func(chi.Router)) http.Handler {
 		r.With(leads.delete).Delete("/leads/{id}", a.archiveLead)
 		r.With(leads.delete).Post("/leads/{id}/restore", a.restoreLead)
 		a.accountRoutes(r)
+		a.lifecycleRoutes(r)
 		if extra != nil {
 			extra(r)
 		}

@@ -127,7 +127,7 @@ func ValidColumn(column string) bool {
 //
 //	import _ "github.com/leadron/leadron/ent/runtime"
 var (
-	Hooks        [8]ent.Hook
+	Hooks        [12]ent.Hook
 	Interceptors [2]ent.Interceptor
 	Policy       ent.Policy
 	// DefaultCreatedAt holds the default value on creation for the "created_at" field.

@@ -263,6 +263,14 @@ var (
 				Unique:  false,
 				Columns: []*schema.Column{LeadsColumns[17]},
 			},
+			{
+				Name:    "lead_merged_into",
+				Unique:  false,
+				Columns: []*schema.Column{LeadsColumns[18]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "merged_into IS NOT NULL",
+				},
+			},
 		},
 	}
 	// RefreshTokensColumns holds the columns for the "refresh_tokens" table.

@@ -154,10 +154,13 @@ func init() {
 	}
 	duplicatecandidateMixinHooks0 := duplicatecandidateMixin[0].Hooks()
 	duplicatecandidateMixinHooks1 := duplicatecandidateMixin[1].Hooks()
+	duplicatecandidateHooks := schema.DuplicateCandidate{}.Hooks()
 
 	duplicatecandidate.Hooks[1] = duplicatecandidateMixinHooks0[0]
 
 	duplicatecandidate.Hooks[2] = duplicatecandidateMixinHooks1[0]
+
+	duplicatecandidate.Hooks[3] = duplicatecandidateHooks[0]
 	duplicatecandidateMixinInters0 := duplicatecandidateMixin[0].Interceptors()
 	duplicatecandidateMixinInters1 := duplicatecandidateMixin[1].Interceptors()
 	duplicatecandidate.Interceptors[0] = duplicatecandidateMixinInters0[0]
@@ -255,6 +258,14 @@ func init() {
 	lead.Hooks[6] = leadHooks[3]
 
 	lead.Hooks[7] = leadHooks[4]
+
+	lead.Hooks[8] = leadHooks[5]
+
+	lead.Hooks[9] = leadHooks[6]
+
+	lead.Hooks[10] = leadHooks[7]
+
+	lead.Hooks[11] = leadHooks[8]
 	leadMixinInters1 := leadMixin[1].Interceptors()
 	leadMixinInters2 := leadMixin[2].Interceptors()
 	lead.Interceptors[0] = leadMixinInters1[0]

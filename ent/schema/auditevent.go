@@ -29,10 +29,15 @@ func (AuditEvent) Fields() []ent.Field {
 			Annotations(entgql.OrderField("CREATED_AT")),
 		field.String("action").Immutable().NotEmpty(),
 		field.String("resource_type").Immutable().NotEmpty(),
-		field.Int("resource_id").Immutable(),
-		field.Int("actor_id").Optional().Nillable().Immutable(),
-		field.Int("on_behalf_of_id").Optional().Nillable().Immutable(),
-		field.Int("api_key_id").Optional().Nillable().Immutable(),
+		// The IDs are shown as the API's opaque IDs, never as raw integers.
+		field.Int("resource_id").Immutable().
+			Annotations(entgql.Type("ID")),
+		field.Int("actor_id").Optional().Nillable().Immutable().
+			Annotations(entgql.Type("ID")),
+		field.Int("on_behalf_of_id").Optional().Nillable().Immutable().
+			Annotations(entgql.Type("ID")),
+		field.Int("api_key_id").Optional().Nillable().Immutable().
+			Annotations(entgql.Type("ID")),
 		field.String("request_id").Default("").Immutable(),
 		field.String("ip").Default("").Immutable(),
 		field.String("user_agent").Default("").Immutable(),

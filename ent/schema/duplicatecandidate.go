@@ -9,12 +9,15 @@ import (
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
 
+	"github.com/leadron/leadron/internal/audit"
 	"github.com/leadron/leadron/internal/rule"
 	"github.com/leadron/leadron/internal/scope"
 )
 
 // DuplicateCandidate records that duplicate detection found two leads that
-// match on a normalized field.
+// match on a normalized field. A pair is stored once per field, whichever
+// lead's check found it: lead_id is the older lead (the lower ID) and
+// duplicate_id the newer.
 type DuplicateCandidate struct{ ent.Schema }
 
 // Mixin of the DuplicateCandidate.
@@ -51,6 +54,12 @@ func (DuplicateCandidate) Indexes() []ent.Index {
 // Annotations of the DuplicateCandidate.
 func (DuplicateCandidate) Annotations() []entschema.Annotation {
 	return []entschema.Annotation{entgql.Skip(entgql.SkipAll)}
+}
+
+// Hooks of the DuplicateCandidate: every detection is audited
+// ("duplicate_candidate.created", by the job's system viewer).
+func (DuplicateCandidate) Hooks() []ent.Hook {
+	return []ent.Hook{audit.Hook("duplicate_candidate")}
 }
 
 // Policy of the DuplicateCandidate: readable with leads:read, written by

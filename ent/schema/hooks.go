@@ -5,8 +5,10 @@ import (
 	"strings"
 
 	"entgo.io/ent"
+	"github.com/nyaruka/phonenumbers"
 
 	"github.com/leadron/leadron/internal/apperr"
+	"github.com/leadron/leadron/internal/lifecycle"
 	"github.com/leadron/leadron/internal/scope"
 	"github.com/leadron/leadron/internal/viewer"
 )
@@ -26,8 +28,27 @@ func normalizeUserEmail() ent.Hook {
 	}
 }
 
+// trimLeadEmail drops the whitespace around a lead's email before it is
+// validated: a lead typed as " Jane@Acme.com " is stored as
+// "Jane@Acme.com", and duplicate detection (case-insensitive) matches it
+// with jane@acme.com.
+func trimLeadEmail() ent.Hook {
+	return func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if v, ok := m.Field("email"); ok {
+				if err := m.SetField("email", strings.TrimSpace(v.(string))); err != nil {
+					return nil, err
+				}
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+}
+
 // normalizeLeadContact derives the indexed email_normalized and
-// phone_normalized that duplicate detection matches on.
+// phone_normalized that duplicate detection matches on. A phone is read in
+// the tenant's default region, so "(555) 0199" in a US tenant and
+// "+1 555 0199" normalize alike.
 func normalizeLeadContact() ent.Hook {
 	return func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
@@ -37,7 +58,11 @@ func normalizeLeadContact() ent.Hook {
 				}
 			}
 			if v, ok := m.Field("phone"); ok {
-				if err := m.SetField("phone_normalized", NormalizePhone(v.(string))); err != nil {
+				region, err := lifecycle.TenantRegion(ctx, m)
+				if err != nil {
+					return nil, err
+				}
+				if err := m.SetField("phone_normalized", NormalizePhoneIn(v.(string), region)); err != nil {
 					return nil, err
 				}
 			}
@@ -69,8 +94,23 @@ func bumpVersion() ent.Hook {
 // NormalizeEmail trims and lowercases an email address.
 func NormalizeEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
 
-// NormalizePhone keeps a phone number's digits, and its leading + if any.
-func NormalizePhone(s string) string {
+// DefaultPhoneRegion is the region NormalizePhone reads numbers in; it is
+// also a new tenant's default_region.
+const DefaultPhoneRegion = "US"
+
+// NormalizePhone is NormalizePhoneIn in DefaultPhoneRegion.
+func NormalizePhone(s string) string { return NormalizePhoneIn(s, DefaultPhoneRegion) }
+
+// NormalizePhoneIn writes a phone number in E.164 ("+15550199"), reading a
+// number without a country code in region (ISO 3166 alpha-2, such as "US").
+// A number the library cannot parse keeps its digits, and its leading + if
+// any, so it still matches the same number written the same way.
+func NormalizePhoneIn(s, region string) string {
+	if n, err := phonenumbers.Parse(s, strings.ToUpper(region)); err == nil {
+		if e := phonenumbers.Format(n, phonenumbers.E164); e != "" && e != "+0" {
+			return e
+		}
+	}
 	var b strings.Builder
 	for i, r := range strings.TrimSpace(s) {
 		if r >= '0' && r <= '9' || (r == '+' && i == 0) {

@@ -3,6 +3,7 @@ package schema
 import (
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
+	entsql "entgo.io/ent/dialect/entsql"
 	"entgo.io/ent/privacy"
 	entschema "entgo.io/ent/schema"
 	"entgo.io/ent/schema/edge"
@@ -10,6 +11,8 @@ import (
 	"entgo.io/ent/schema/index"
 
 	"github.com/leadron/leadron/internal/audit"
+	"github.com/leadron/leadron/internal/jobs"
+	"github.com/leadron/leadron/internal/lifecycle"
 	"github.com/leadron/leadron/internal/rule"
 	"github.com/leadron/leadron/internal/scope"
 )
@@ -82,14 +85,20 @@ func (Lead) Indexes() []ent.Index {
 		index.Fields("tenant_id", "environment", "email_normalized"),
 		index.Fields("tenant_id", "environment", "phone_normalized"),
 		index.Fields("assigned_to"),
+		// The leads merged into a lead, for its timeline; most leads are
+		// never merged, so only merged ones are indexed.
+		index.Fields("merged_into").
+			Annotations(entsql.IndexWhere("merged_into IS NOT NULL")),
 	}
 }
 
 // Annotations of the Lead.
 func (Lead) Annotations() []entschema.Annotation {
 	return []entschema.Annotation{
+		// Query.leads is declared in graph/leadron.graphql, not generated:
+		// like REST's list it leaves out merged leads, and archived ones
+		// unless includeArchived.
 		entgql.RelayConnection(),
-		entgql.QueryField(),
 		entgql.Mutations(entgql.MutationCreate(), entgql.MutationUpdate()),
 		entgql.MultiOrder(),
 	}
@@ -116,10 +125,19 @@ func (Lead) Policy() ent.Policy {
 // Hooks of the Lead.
 func (Lead) Hooks() []ent.Hook {
 	return []ent.Hook{
+		trimLeadEmail(),
 		validateFields([]string{"email", "first_name", "last_name"}, leadChecks),
+		// Status changes follow the lifecycle's transition table
+		// (internal/lifecycle.Transitions); owners and admins may force.
+		lifecycle.EnforceTransitions(),
+		// A merged lead stays archived.
+		lifecycle.KeepMergedArchived(),
 		normalizeLeadContact(),
 		bumpVersion(),
 		rule.UserInTenant("assignee", "assignedTo"),
+		// A created lead, or one whose email or phone changes, gets a
+		// duplicate check enqueued in the same transaction.
+		jobs.EnqueueDuplicateChecks(),
 		audit.Hook("lead"),
 	}
 }

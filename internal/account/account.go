@@ -96,7 +96,21 @@ type KeyInput struct {
 
 // CreateAPIKey creates a key in the viewer's tenant and environment and
 // returns it with its plaintext, which is never available again.
-func CreateAPIKey(ctx context.Context, client *ent.Client, in KeyInput) (*ent.APIKey, string, error) {
+func CreateAPIKey(ctx context.Context, client *ent.Client, in KeyInput) (k *ent.APIKey, plain string, err error) {
+	err = store.InTx(ctx, client, func(c *ent.Client) error {
+		k, plain, err = CreateAPIKeyIn(ctx, c, in)
+		return err
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	return k, plain, nil
+}
+
+// CreateAPIKeyIn is CreateAPIKey inside the caller's transaction: c must be
+// a transactional client (the GraphQL mutations' ent.FromContext), and the
+// key exists only once the caller commits.
+func CreateAPIKeyIn(ctx context.Context, c *ent.Client, in KeyInput) (*ent.APIKey, string, error) {
 	v := viewer.FromContext(ctx)
 	if !v.TenantScoped() {
 		return nil, "", apperr.New(apperr.Forbidden, "no tenant to create the key in")
@@ -108,14 +122,10 @@ func CreateAPIKey(ctx context.Context, client *ent.Client, in KeyInput) (*ent.AP
 	if err != nil {
 		return nil, "", err
 	}
-	var k *ent.APIKey
-	err = store.WithTx(ctx, client, func(tx *ent.Tx) error {
-		k, err = tx.APIKey.Create().
-			SetName(in.Name).SetOwnerID(in.OwnerID).SetScopes(in.Scopes).
-			SetKeyHash(key.Hash).SetPrefix(key.Prefix).SetLast4(key.Last4).
-			SetNillableExpiresAt(in.ExpiresAt).Save(ctx)
-		return err
-	})
+	k, err := c.APIKey.Create().
+		SetName(in.Name).SetOwnerID(in.OwnerID).SetScopes(in.Scopes).
+		SetKeyHash(key.Hash).SetPrefix(key.Prefix).SetLast4(key.Last4).
+		SetNillableExpiresAt(in.ExpiresAt).Save(ctx)
 	if err != nil {
 		return nil, "", err
 	}
@@ -145,52 +155,63 @@ const MaxRollGrace = 7 * 24 * time.Hour
 
 // RevokeAPIKey revokes a key of the viewer's tenant and environment. Revoking
 // a revoked key changes nothing.
-func RevokeAPIKey(ctx context.Context, client *ent.Client, id int) (*ent.APIKey, error) {
-	var k *ent.APIKey
-	err := store.InTx(ctx, client, func(c *ent.Client) error {
-		cur, err := c.APIKey.Get(ctx, id)
-		if err != nil || cur.RevokedAt != nil {
-			k = cur
-			return err
-		}
-		k, err = c.APIKey.UpdateOne(cur).SetRevokedAt(time.Now().UTC().Truncate(time.Microsecond)).Save(ctx)
+func RevokeAPIKey(ctx context.Context, client *ent.Client, id int) (k *ent.APIKey, err error) {
+	err = store.InTx(ctx, client, func(c *ent.Client) error {
+		k, err = RevokeAPIKeyIn(ctx, c, id)
 		return err
 	})
 	return k, err
 }
 
+// RevokeAPIKeyIn is RevokeAPIKey inside the caller's transaction (c must be
+// a transactional client).
+func RevokeAPIKeyIn(ctx context.Context, c *ent.Client, id int) (*ent.APIKey, error) {
+	cur, err := c.APIKey.Get(ctx, id)
+	if err != nil || cur.RevokedAt != nil {
+		return cur, err
+	}
+	return c.APIKey.UpdateOne(cur).SetRevokedAt(time.Now().UTC().Truncate(time.Microsecond)).Save(ctx)
+}
+
 // RollAPIKey gives a key a new secret and returns the plaintext, shown once.
 // The old secret keeps working for grace (zero: not at all).
-func RollAPIKey(ctx context.Context, client *ent.Client, id int, grace time.Duration) (*ent.APIKey, string, error) {
-	if grace < 0 || grace > MaxRollGrace {
-		return nil, "", apperr.Invalid("expiresInSeconds", apperr.FieldRange, fmt.Sprintf("expiresInSeconds must be between 0 and %d", int(MaxRollGrace.Seconds())))
-	}
-	var k *ent.APIKey
-	var plain string
-	err := store.InTx(ctx, client, func(c *ent.Client) error {
-		cur, err := c.APIKey.Get(ctx, id)
-		if err != nil {
-			return err
-		}
-		if cur.RevokedAt != nil {
-			return apperr.New(apperr.Conflict, "A revoked key cannot be rolled")
-		}
-		key, err := apikey.Generate(viewer.Environment(cur.Environment))
-		if err != nil {
-			return err
-		}
-		u := c.APIKey.UpdateOne(cur).SetKeyHash(key.Hash).SetPrefix(key.Prefix).SetLast4(key.Last4)
-		if grace > 0 {
-			u.SetPreviousKeyHash(cur.KeyHash).SetPreviousExpiresAt(time.Now().Add(grace).UTC().Truncate(time.Microsecond))
-		} else {
-			u.ClearPreviousKeyHash().ClearPreviousExpiresAt()
-		}
-		k, err = u.Save(ctx)
-		plain = key.Plaintext
+func RollAPIKey(ctx context.Context, client *ent.Client, id int, grace time.Duration) (k *ent.APIKey, plain string, err error) {
+	err = store.InTx(ctx, client, func(c *ent.Client) error {
+		k, plain, err = RollAPIKeyIn(ctx, c, id, grace)
 		return err
 	})
 	if err != nil {
 		return nil, "", err
 	}
 	return k, plain, nil
+}
+
+// RollAPIKeyIn is RollAPIKey inside the caller's transaction (c must be a
+// transactional client).
+func RollAPIKeyIn(ctx context.Context, c *ent.Client, id int, grace time.Duration) (*ent.APIKey, string, error) {
+	if grace < 0 || grace > MaxRollGrace {
+		return nil, "", apperr.Invalid("expiresInSeconds", apperr.FieldRange, fmt.Sprintf("expiresInSeconds must be between 0 and %d", int(MaxRollGrace.Seconds())))
+	}
+	cur, err := c.APIKey.Get(ctx, id)
+	if err != nil {
+		return nil, "", err
+	}
+	if cur.RevokedAt != nil {
+		return nil, "", apperr.New(apperr.Conflict, "A revoked key cannot be rolled")
+	}
+	key, err := apikey.Generate(viewer.Environment(cur.Environment))
+	if err != nil {
+		return nil, "", err
+	}
+	u := c.APIKey.UpdateOne(cur).SetKeyHash(key.Hash).SetPrefix(key.Prefix).SetLast4(key.Last4)
+	if grace > 0 {
+		u.SetPreviousKeyHash(cur.KeyHash).SetPreviousExpiresAt(time.Now().Add(grace).UTC().Truncate(time.Microsecond))
+	} else {
+		u.ClearPreviousKeyHash().ClearPreviousExpiresAt()
+	}
+	k, err := u.Save(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	return k, key.Plaintext, nil
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strings"
 	"time"
 
 	"entgo.io/ent"
@@ -55,6 +56,9 @@ func Hook(resource string) ent.Hook {
 				ids = []int{id}
 			}
 			action := resource + "." + verb(m)
+			if a, ok := ctx.Value(actionKey{}).(string); ok && strings.HasPrefix(a, resource+".") {
+				action = a
+			}
 			for _, id := range ids {
 				if err := record(ctx, tx, resource, action, id, changes); err != nil {
 					return nil, err
@@ -63,6 +67,17 @@ func Hook(resource string) ent.Hook {
 			return v, nil
 		})
 	}
+}
+
+type actionKey struct{}
+
+// WithAction returns a context in which the next audited write of the
+// action's resource type ("lead" for "lead.status_forced") is logged under
+// that action instead of the verb derived from its fields. Hooks that know
+// more about a write than its fields (a forced status change, a merge) use
+// it for the mutation they pass on.
+func WithAction(ctx context.Context, action string) context.Context {
+	return context.WithValue(ctx, actionKey{}, action)
 }
 
 // before collects what a mutation changes, with old values where ent can
@@ -123,10 +138,10 @@ func before(ctx context.Context, m ent.Mutation) (map[string]diff.Change, []int,
 // lifecycleVerbs name updates by the field that marks them, so the log
 // reads "lead.archived" or "api_key.revoked" rather than "updated".
 var lifecycleVerbs = []struct{ field, set, cleared string }{
+	{"merged_into", "merged", ""}, // before archived_at: a merge also archives
 	{"archived_at", "archived", "restored"},
 	{"revoked_at", "revoked", ""},
 	{"key_hash", "rolled", ""},
-	{"merged_into", "merged", ""},
 }
 
 func verb(m ent.Mutation) string {

@@ -42,6 +42,7 @@ func Run(ctx context.Context, args []string, environ map[string]string, stdout, 
 	root.SetArgs(args)
 	root.AddCommand(e.serveCmd(), e.migrateCmd(), e.tenantCmd(), e.userCmd(), e.apikeyCmd())
 	root.AddCommand(e.seedCmd())
+	root.AddCommand(e.jobsCmd())
 	if err := root.ExecuteContext(ctx); err != nil {
 		fmt.Fprintln(stderr, "leadron: "+describe(err))
 		return 1

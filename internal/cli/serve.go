@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/leadron/leadron/internal/account"
+	"github.com/leadron/leadron/internal/jobs"
 	"github.com/leadron/leadron/internal/jwtauth"
 	"github.com/leadron/leadron/internal/ratelimit"
 	"github.com/leadron/leadron/internal/server"
@@ -62,7 +63,9 @@ func (e *env) serve(ctx context.Context, a *app) error {
 	}
 	handler := server.New(server.Deps{
 		DB: a.db, Codec: a.codec, Logger: a.log, ClientIPHeader: a.cfg.ClientIPHeader, Limiter: limiter, Sessions: sessions,
-		RequestTimeout: a.cfg.RequestTimeout,
+		RequestTimeout:       a.cfg.RequestTimeout,
+		GraphQLIntrospection: a.cfg.GraphQLIntrospectionEnabled(),
+		Playground:           a.cfg.PlaygroundEnabled(),
 		RateLimits: rest.RateLimits{
 			IP:          ratelimit.Limit{PerMinute: a.cfg.IPRateLimit, Burst: a.cfg.IPRateBurst},
 			AuthFailure: ratelimit.Limit{PerMinute: a.cfg.AuthFailureRateLimit, Burst: a.cfg.AuthFailureRateBurst},
@@ -82,24 +85,51 @@ func (e *env) serve(ctx context.Context, a *app) error {
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", a.cfg.Addr, err)
 	}
+	// The background workers (duplicate checks) run beside the server and
+	// stop after it: requests in flight may still enqueue jobs.
+	runner, err := a.db.NewRunner(jobs.Config{Logger: a.log})
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("job runner: %w", err)
+	}
+	if err := runner.Start(ctx); err != nil {
+		ln.Close()
+		return fmt.Errorf("starting the job runner: %w", err)
+	}
 	a.log.Info("serving", "addr", ln.Addr().String(), "dialect", a.db.Dialect, "env", a.cfg.Env)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
 	case err := <-errc:
-		return err
+		return errors.Join(err, e.stopJobs(a, runner))
 	case <-ctx.Done():
 	}
 	a.log.Info("shutting down", "timeout", a.cfg.ShutdownTimeout)
 	sctx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
-		return fmt.Errorf("shutting down: %w", err)
+		return errors.Join(fmt.Errorf("shutting down: %w", err), e.stopJobs(a, runner))
 	}
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return errors.Join(err, e.stopJobs(a, runner))
+	}
+	if err := e.stopJobs(a, runner); err != nil {
 		return err
 	}
 	a.log.Info("stopped")
+	return nil
+}
+
+// stopJobs stops the workers gracefully: running jobs get the shutdown
+// timeout to finish, then are cancelled; River makes a cancelled job
+// available again, so the next start runs it and nothing is lost.
+func (e *env) stopJobs(a *app, runner *jobs.Runner) error {
+	ctx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
+	defer cancel()
+	if err := runner.Stop(ctx); err != nil {
+		return fmt.Errorf("stopping the job runner: %w", err)
+	}
+	a.log.Info("job runner stopped")
 	return nil
 }
 

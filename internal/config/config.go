@@ -31,6 +31,29 @@ type Config struct {
 	IPRateBurst          int `env:"LEADRON_IP_RATE_BURST" envDefault:"600"`
 	AuthFailureRateLimit int `env:"LEADRON_AUTH_FAILURE_RATE_LIMIT" envDefault:"60"`
 	AuthFailureRateBurst int `env:"LEADRON_AUTH_FAILURE_RATE_BURST" envDefault:"10"`
+	// GraphQLIntrospection turns GraphQL introspection and field
+	// suggestions on or off; unset, they are on in development only (see
+	// GraphQLIntrospectionEnabled).
+	GraphQLIntrospection *bool `env:"LEADRON_GRAPHQL_INTROSPECTION"`
+	// Playground serves GraphiQL at /playground; unset, it is on in
+	// development only (see PlaygroundEnabled).
+	Playground *bool `env:"LEADRON_PLAYGROUND"`
+}
+
+// GraphQLIntrospectionEnabled reports whether GraphQL introspection and
+// field suggestions are on: LEADRON_GRAPHQL_INTROSPECTION when set, else on
+// in development and off in production.
+func (c Config) GraphQLIntrospectionEnabled() bool { return orDevelopment(c, c.GraphQLIntrospection) }
+
+// PlaygroundEnabled reports whether /playground is served: LEADRON_PLAYGROUND
+// when set, else on in development and off in production.
+func (c Config) PlaygroundEnabled() bool { return orDevelopment(c, c.Playground) }
+
+func orDevelopment(c Config, v *bool) bool {
+	if v != nil {
+		return *v
+	}
+	return !c.Production()
 }
 
 // Production reports whether LEADRON_ENV is production.

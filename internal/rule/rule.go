@@ -137,10 +137,15 @@ func DenyUpdateAndDelete() privacy.MutationRule {
 }
 
 // RequireDeleteScopeToArchive makes archiving or restoring (setting or
-// clearing archived_at) need resource:delete, like a delete.
+// clearing archived_at) need resource:delete, like a delete. A merge, which
+// archives the leads it merges (setting merged_into in the same write), is
+// an edit: it needs only resource:write.
 func RequireDeleteScopeToArchive(r scope.Resource) privacy.MutationRule {
 	return privacy.MutationRuleFunc(func(ctx context.Context, m ent.Mutation) error {
 		_, set := m.Field("archived_at")
+		if _, merging := m.Field("merged_into"); set && merging {
+			return privacy.Skip
+		}
 		if set || m.FieldCleared("archived_at") {
 			if err := requireScope(viewer.FromContext(ctx), scope.Scope{Resource: r, Action: scope.Delete}); !errors.Is(err, privacy.Allow) {
 				return err

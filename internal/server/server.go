@@ -12,6 +12,8 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/leadron/leadron/graph"
+	"github.com/leadron/leadron/graph/playground"
 	"github.com/leadron/leadron/internal/ids"
 	"github.com/leadron/leadron/internal/ratelimit"
 	"github.com/leadron/leadron/internal/session"
@@ -35,6 +37,11 @@ type Deps struct {
 	// RequestTimeout bounds each request's work (rest.DefaultRequestTimeout
 	// when zero).
 	RequestTimeout time.Duration
+	// GraphQLIntrospection enables GraphQL introspection and field
+	// suggestions (config.GraphQLIntrospectionEnabled); off when false.
+	GraphQLIntrospection bool
+	// Playground serves GraphiQL at /playground (config.PlaygroundEnabled).
+	Playground bool
 }
 
 // Server is the root handler and the background work it owns.
@@ -62,6 +69,18 @@ func New(d Deps) *Server {
 	r.Get("/healthz", handleHealthz())
 	r.Get("/readyz", handleReadyz(d.DB))
 	r.Mount("/v1", rest.New(rest.Deps{Client: d.DB.Client, Codec: d.Codec, Logger: d.Logger, Auth: auth, Gate: gate, Sessions: d.Sessions, RequestTimeout: d.RequestTimeout}))
+	// GraphQL sits behind the same Gate as /v1: API keys and JWTs, and the
+	// same rate limits. The playground page itself holds no data.
+	r.Handle("/graphql", graph.NewHandler(graph.Deps{
+		Client: d.DB.Client, Codec: d.Codec, Logger: d.Logger,
+		Authenticate: gate.Middleware, ForgetKey: auth.ForgetKey,
+		Introspection: d.GraphQLIntrospection, RequestTimeout: d.RequestTimeout,
+	}))
+	if d.Playground {
+		pg := playground.Handler()
+		r.Handle(playground.Path, pg)
+		r.Handle(playground.Path+"/*", pg)
+	}
 	return &Server{Handler: r, auth: auth}
 }
 

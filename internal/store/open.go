@@ -21,7 +21,12 @@ import (
 
 	"github.com/leadron/leadron/ent"
 	_ "github.com/leadron/leadron/ent/runtime" // registers the privacy policies, hooks and interceptors
+	"github.com/leadron/leadron/internal/jobs"
 )
+
+// minPoolConns is the least PostgreSQL pool size (pgx's default is the
+// number of CPUs, at least 4).
+const minPoolConns = 10
 
 // DefaultURL is the embedded database used when none is configured.
 const DefaultURL = "sqlite://leadron.db"
@@ -30,9 +35,12 @@ const DefaultURL = "sqlite://leadron.db"
 type DB struct {
 	Client  *ent.Client
 	SQL     *sql.DB
-	Dialect string         // dialect.SQLite or dialect.Postgres
-	Pool    *pgxpool.Pool  // the pgx pool on PostgreSQL, nil on SQLite
-	drv     *entsql.Driver // the driver under Client
+	Dialect string        // dialect.SQLite or dialect.Postgres
+	Pool    *pgxpool.Pool // the pgx pool on PostgreSQL, nil on SQLite
+	// Jobs is the database's River queue. The ent client's transactions
+	// enqueue into it (see internal/jobs); it runs no workers (NewRunner).
+	Jobs *jobs.Queue
+	drv  *jobs.Driver // the driver under Client
 }
 
 // Open connects to the database at rawURL: "postgres://…" or
@@ -58,6 +66,12 @@ func openPostgres(ctx context.Context, rawURL string) (*DB, error) {
 	if cfg.ConnConfig.ConnectTimeout == 0 {
 		cfg.ConnConfig.ConnectTimeout = 3 * time.Second
 	}
+	// The job runner holds a connection to listen for new jobs and uses
+	// others to fetch and complete them: leave requests room, unless the
+	// URL sets pool_max_conns.
+	if !strings.Contains(rawURL, "pool_max_conns") && cfg.MaxConns < minPoolConns {
+		cfg.MaxConns = minPoolConns
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("connecting to PostgreSQL: %w", redactErr(err, rawURL))
@@ -69,7 +83,7 @@ func openPostgres(ctx context.Context, rawURL string) (*DB, error) {
 		return nil, fmt.Errorf("connecting to PostgreSQL at %s: %w", Redact(rawURL), err)
 	}
 	db := stdlib.OpenDBFromPool(pool)
-	return newDB(db, dialect.Postgres, pool), nil
+	return newDB(db, dialect.Postgres, pool)
 }
 
 func openSQLite(ctx context.Context, rawURL string) (*DB, error) {
@@ -95,12 +109,35 @@ func openSQLite(ctx context.Context, rawURL string) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("opening SQLite %s: %w", path, err)
 	}
-	return newDB(db, dialect.SQLite, nil), nil
+	d, err := newDB(db, dialect.SQLite, nil)
+	if err != nil {
+		db.Close()
+	}
+	return d, err
 }
 
-func newDB(db *sql.DB, dia string, pool *pgxpool.Pool) *DB {
-	drv := entsql.OpenDB(dia, db)
-	return &DB{Client: ent.NewClient(ent.Driver(drv)), SQL: db, Dialect: dia, Pool: pool, drv: drv}
+// newDB builds the ent client over the jobs driver, whose transactions can
+// enqueue River jobs into the database's queue.
+func newDB(db *sql.DB, dia string, pool *pgxpool.Pool) (*DB, error) {
+	q, err := jobs.NewQueue(jobs.Backend{Dialect: dia, SQL: db, Pool: pool}, nil)
+	if err != nil {
+		if pool != nil {
+			pool.Close()
+		}
+		return nil, fmt.Errorf("job queue: %w", err)
+	}
+	drv := jobs.NewDriver(entsql.OpenDB(dia, db), q)
+	return &DB{Client: ent.NewClient(ent.Driver(drv)), SQL: db, Dialect: dia, Pool: pool, Jobs: q, drv: drv}, nil
+}
+
+// NewRunner returns the job runner of the database (the workers `serve`
+// starts).
+func (db *DB) NewRunner(cfg jobs.Config) (*jobs.Runner, error) {
+	return jobs.NewRunner(db.backend(), db.Client, cfg)
+}
+
+func (db *DB) backend() jobs.Backend {
+	return jobs.Backend{Dialect: db.Dialect, SQL: db.SQL, Pool: db.Pool}
 }
 
 // Ping reports whether the database answers, for /readyz.

@@ -24,6 +24,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" driver pgtestdb connects with
 	"github.com/peterldowns/pgtestdb"
 
+	"github.com/leadron/leadron/internal/jobs"
 	"github.com/leadron/leadron/internal/store"
 	"github.com/leadron/leadron/migrations"
 )
@@ -159,6 +160,8 @@ func (migrator) Hash() (string, error) {
 		fmt.Fprintf(h, "%s\x00%s\x00", path, b)
 		return err
 	})
+	// River's own migrations are applied too (see store.MigrateSQL).
+	fmt.Fprintf(h, "river\x00%s", jobs.MigrationsFingerprint())
 	return hex.EncodeToString(h.Sum(nil)), err
 }
 

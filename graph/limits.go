@@ -1,0 +1,241 @@
+package graph
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/99designs/gqlgen/complexity"
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/errcode"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/leadron/leadron/internal/apperr"
+)
+
+// The endpoint's limits. Requests beyond them are refused before anything
+// runs. README.md#graphql documents them.
+const (
+	// MaxBodyBytes bounds a request body, as REST's does.
+	MaxBodyBytes = 1 << 20
+	// MaxTokens bounds the lexer tokens in a query document.
+	MaxTokens = 5000
+	// MaxDepth bounds field nesting (fragments add none; introspection is
+	// bounded by the validator's own rule).
+	MaxDepth = 10
+	// MaxAliases bounds aliased fields in an operation, so one request
+	// cannot ask for the same expensive field hundreds of times.
+	MaxAliases = 30
+	// MaxPage bounds first and last on a connection, and ids in nodes.
+	MaxPage = 100
+	// MaxComplexity bounds an operation's cost: one per field, with a
+	// connection's selection counted once per requested row (see costed).
+	MaxComplexity = 10000
+	// maxVisits bounds the work of checking an operation with fragments
+	// spread many times over, whose expansion can be exponential.
+	maxVisits = 20000
+)
+
+// limits is an operation validation step: it runs after gqlgen's own
+// validation and before anything executes, and refuses operations that
+// nest too deep, alias too much, page without bounds, or introspect when
+// introspection is off.
+//
+// Its last check is the operation's cost, computed by gqlgen's complexity
+// walker over the costed schema, once the others have bounded the
+// operation's size.
+type limits struct {
+	introspection bool
+	es            graphql.ExecutableSchema
+}
+
+var _ interface {
+	graphql.HandlerExtension
+	graphql.OperationContextMutator
+} = &limits{}
+
+// ExtensionName names the extension for gqlgen.
+func (*limits) ExtensionName() string { return "LeadronLimits" }
+
+// Validate keeps the schema to compute costs with.
+func (l *limits) Validate(es graphql.ExecutableSchema) error {
+	l.es = es
+	return nil
+}
+
+// MutateOperationContext refuses an operation beyond the limits.
+func (l *limits) MutateOperationContext(ctx context.Context, oc *graphql.OperationContext) *gqlerror.Error {
+	if oc.Operation == nil {
+		return nil
+	}
+	w := walker{introspection: l.introspection, vars: oc.Variables}
+	if err := w.selections(oc.Operation.SelectionSet, 1, false); err != nil {
+		return err
+	}
+	if cost := complexity.Calculate(ctx, l.es, oc.Operation, oc.Variables); cost > MaxComplexity {
+		return tooComplex(oc.Operation.Position, fmt.Sprintf(
+			"The operation costs %d, more than the limit of %d: each field costs 1, and a connection's selection counts once per row that first or last asks for", cost, MaxComplexity))
+	}
+	return nil
+}
+
+type walker struct {
+	introspection   bool
+	vars            map[string]any
+	aliases, visits int
+}
+
+// selections checks a selection set whose fields sit at depth. Inside
+// introspection, depth is the validator's business; aliases still count.
+func (w *walker) selections(set ast.SelectionSet, depth int, inIntrospection bool) *gqlerror.Error {
+	for _, sel := range set {
+		if w.visits++; w.visits > maxVisits {
+			return tooComplex(nil, "The operation is too large to run; split it up")
+		}
+		switch s := sel.(type) {
+		case *ast.Field:
+			if err := w.field(s, depth, inIntrospection); err != nil {
+				return err
+			}
+		case *ast.InlineFragment:
+			if err := w.selections(s.SelectionSet, depth, inIntrospection); err != nil {
+				return err
+			}
+		case *ast.FragmentSpread:
+			if s.Definition != nil {
+				if err := w.selections(s.Definition.SelectionSet, depth, inIntrospection); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func (w *walker) field(f *ast.Field, depth int, inIntrospection bool) *gqlerror.Error {
+	if f.Alias != "" && f.Alias != f.Name {
+		if w.aliases++; w.aliases > MaxAliases {
+			return tooComplex(f.Position, fmt.Sprintf("The operation has more than %d aliased fields", MaxAliases))
+		}
+	}
+	if f.Name == "__typename" {
+		return nil
+	}
+	if strings.HasPrefix(f.Name, "__") {
+		if !w.introspection {
+			return refuse(f.Position, string(apperr.Forbidden), "", "Introspection is disabled on this server")
+		}
+		inIntrospection = true
+	}
+	if !inIntrospection && depth > MaxDepth {
+		return tooComplex(f.Position, fmt.Sprintf("The operation nests fields deeper than %d levels", MaxDepth))
+	}
+	if !inIntrospection {
+		if err := w.page(f); err != nil {
+			return err
+		}
+	}
+	return w.selections(f.SelectionSet, depth+1, inIntrospection)
+}
+
+// page checks a connection's first and last (one of them, 0 to MaxPage)
+// and the size of nodes' ids: an unbounded page would load every row.
+func (w *walker) page(f *ast.Field) *gqlerror.Error {
+	if f.Definition == nil {
+		return nil
+	}
+	args := f.ArgumentMap(w.vars)
+	if f.Definition.Arguments.ForName("ids") != nil && f.Name == "nodes" {
+		if ids, _ := args["ids"].([]any); len(ids) > MaxPage {
+			return refuse(f.Position, string(apperr.Validation), "ids", fmt.Sprintf("ids may list at most %d IDs", MaxPage))
+		}
+		return nil
+	}
+	if f.Definition.Arguments.ForName("first") == nil || f.Definition.Arguments.ForName("last") == nil {
+		return nil
+	}
+	first, hasFirst := intArg(args["first"])
+	last, hasLast := intArg(args["last"])
+	switch {
+	case hasFirst && hasLast:
+		return refuse(f.Position, string(apperr.Validation), "last", "Pass first or last to "+f.Name+", not both")
+	case !hasFirst && !hasLast:
+		return refuse(f.Position, string(apperr.Validation), "first", fmt.Sprintf("%s needs first or last, at most %d", f.Name, MaxPage))
+	case hasFirst && (first < 0 || first > MaxPage):
+		return refuse(f.Position, string(apperr.Validation), "first", fmt.Sprintf("first must be between 0 and %d", MaxPage))
+	case hasLast && (last < 0 || last > MaxPage):
+		return refuse(f.Position, string(apperr.Validation), "last", fmt.Sprintf("last must be between 0 and %d", MaxPage))
+	}
+	return nil
+}
+
+// intArg reads an Int argument as the parser (int64) or the variables
+// (json.Number) give it; a null or missing one is absent.
+func intArg(v any) (int64, bool) {
+	switch x := v.(type) {
+	case int:
+		return int64(x), true
+	case int32:
+		return int64(x), true
+	case int64:
+		return x, true
+	case float64:
+		return int64(math.Max(math.Min(x, math.MaxInt32), math.MinInt32)), true
+	case json.Number:
+		if n, err := x.Int64(); err == nil {
+			return n, true
+		}
+		return math.MaxInt32, true // not an Int the validator let by; refuse it as too large
+	}
+	return 0, false
+}
+
+// refuse builds the error for an operation refused before it runs. gqlgen
+// reads the code to pick the HTTP status (422 for a request it refuses, as
+// for its own validation), and the presenter then shows clientCode.
+func refuse(pos *ast.Position, clientCode, field, message string) *gqlerror.Error {
+	err := &gqlerror.Error{Message: message, Extensions: map[string]any{
+		"code": errcode.ValidationFailed, clientCodeKey: clientCode,
+	}}
+	if field != "" {
+		err.Extensions["field"] = field
+	}
+	if pos != nil {
+		err.Locations = []gqlerror.Location{{Line: pos.Line, Column: pos.Column}}
+	}
+	return err
+}
+
+// clientCodeKey carries the code to show from refuse to the presenter.
+const clientCodeKey = "leadron.code"
+
+func tooComplex(pos *ast.Position, message string) *gqlerror.Error {
+	return refuse(pos, CodeTooComplex, "", message)
+}
+
+// costed is the executable schema with connection costs: a field taking
+// first or last costs its selection once per row it may return, and nodes
+// once per ID, so nested connections multiply as their SQL would.
+type costed struct{ graphql.ExecutableSchema }
+
+func (c costed) Complexity(ctx context.Context, typeName, field string, childComplexity int, args map[string]any) (int, bool) {
+	rows, ok := int64(0), false
+	if ids, isList := args["ids"].([]any); isList && field == "nodes" {
+		rows, ok = int64(len(ids)), true
+	} else if n, has := intArg(args["first"]); has {
+		rows, ok = n, true
+	} else if n, has := intArg(args["last"]); has {
+		rows, ok = n, true
+	}
+	if !ok {
+		return c.ExecutableSchema.Complexity(ctx, typeName, field, childComplexity, args)
+	}
+	rows = min(max(rows, 1), MaxPage)
+	if childComplexity > (math.MaxInt-1)/MaxPage {
+		return math.MaxInt, true
+	}
+	return 1 + childComplexity*int(rows), true
+}

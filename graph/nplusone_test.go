@@ -1,0 +1,127 @@
+package graph_test
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"testing"
+
+	"entgo.io/ent/dialect"
+	entsql "entgo.io/ent/dialect/sql"
+
+	"github.com/leadron/leadron/ent"
+	"github.com/leadron/leadron/internal/store"
+	"github.com/leadron/leadron/internal/testutil"
+)
+
+// countingDriver counts the SQL statements run through it, in and out of
+// transactions, as entgql's todo example does.
+type countingDriver struct {
+	dialect.Driver
+	n *atomic.Int64
+}
+
+func (d countingDriver) Exec(ctx context.Context, query string, args, v any) error {
+	d.n.Add(1)
+	return d.Driver.Exec(ctx, query, args, v)
+}
+
+func (d countingDriver) Query(ctx context.Context, query string, args, v any) error {
+	d.n.Add(1)
+	return d.Driver.Query(ctx, query, args, v)
+}
+
+func (d countingDriver) Tx(ctx context.Context) (dialect.Tx, error) {
+	tx, err := d.Driver.Tx(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return countingTx{Tx: tx, n: d.n}, nil
+}
+
+type countingTx struct {
+	dialect.Tx
+	n *atomic.Int64
+}
+
+func (t countingTx) Exec(ctx context.Context, query string, args, v any) error {
+	t.n.Add(1)
+	return t.Tx.Exec(ctx, query, args, v)
+}
+
+func (t countingTx) Query(ctx context.Context, query string, args, v any) error {
+	t.n.Add(1)
+	return t.Tx.Query(ctx, query, args, v)
+}
+
+// countingDB is db with its client's driver wrapped in a counter, so the
+// server under test runs every statement through it.
+func countingDB(db *store.DB) (*store.DB, *atomic.Int64) {
+	n := new(atomic.Int64)
+	counted := *db
+	counted.Client = ent.NewClient(ent.Driver(countingDriver{Driver: entsql.OpenDB(db.Dialect, db.SQL), n: n}))
+	return &counted, n
+}
+
+// Nested connections load in a fixed number of statements, whatever the
+// number of rows: the edges are loaded per level, not per row.
+func TestNestedConnectionsHaveNoNPlusOne(t *testing.T) {
+	const query = `{
+		users(first: 50) { totalCount edges { node {
+			email
+			assignedLeads(first: 10) { totalCount edges { node { email assignee { email } } } }
+		} } }
+		leads(first: 100) { edges { node {
+			email
+			assignee { email assignedLeads(first: 3) { totalCount edges { node { email } } } }
+		} } }
+	}`
+	testutil.EachDB(t, func(t *testing.T, db *store.DB) {
+		db, n := countingDB(db)
+		w := newWorld(t, db)
+		grow := func(users, leadsEach int) {
+			ctx := w.acme.System(live)
+			for i := range users {
+				u := w.User(t, w.acme, fmt.Sprintf("rep%d-%d@acme.test", users, i), "member")
+				err := store.InTx(ctx, db.Client, func(c *ent.Client) error {
+					for j := range leadsEach {
+						if err := c.Lead.Create().SetEmail(fmt.Sprintf("l%d-%d@acme.test", u.ID, j)).
+							SetFirstName("L").SetLastName("N").SetAssignedTo(u.ID).Exec(ctx); err != nil {
+							return err
+						}
+					}
+					return nil
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		statements := func() (int64, int) {
+			w.as(t, w.keys.full, `{ __typename }`, nil) // the key's lookup is cached from here on
+			w.Server.Close()                            // and its last use recorded
+			n.Store(0)
+			res := w.as(t, w.keys.full, query, nil)
+			if len(res.Errors) > 0 {
+				t.Fatalf("%s", res.Body)
+			}
+			edges, _ := dig(res.Data, "leads", "edges").([]any)
+			return n.Load(), len(edges)
+		}
+
+		grow(2, 2)
+		small, rowsSmall := statements()
+		grow(8, 5)
+		large, rowsLarge := statements()
+		t.Logf("%d statements for %d leads, %d for %d leads", small, rowsSmall, large, rowsLarge)
+		if rowsLarge <= rowsSmall {
+			t.Fatalf("the data did not grow: %d → %d leads", rowsSmall, rowsLarge)
+		}
+		if large != small {
+			t.Errorf("%d statements for %d leads but %d for %d: a query per row (N+1)", small, rowsSmall, large, rowsLarge)
+		}
+		if small > 10 {
+			t.Errorf("%d statements for one request; want at most 10", small)
+		}
+	})
+}
