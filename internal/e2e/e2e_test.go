@@ -55,9 +55,9 @@ func leadronBinary(t *testing.T) string {
 
 // server is a running `leadron serve --demo`.
 type server struct {
-	cmd  *exec.Cmd
-	url  string
-	key  string
+	cmd *exec.Cmd
+	url string
+	key string
 	// exited closes when the process has exited; err is its exit status.
 	exited chan struct{}
 	err    error
