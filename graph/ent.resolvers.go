@@ -37,7 +37,13 @@ func (r *queryResolver) Users(ctx context.Context, after *entgql.Cursor[int], fi
 	return r.client.User.Query().Paginate(ctx, after, first, before, last, ent.WithUserOrder(orderBy), ent.WithUserFilter(where.Filter))
 }
 
+// Lead returns LeadResolver implementation.
+func (r *Resolver) Lead() LeadResolver { return &leadResolver{r} }
+
 // Query returns QueryResolver implementation.
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
-type queryResolver struct{ *Resolver }
+type (
+	leadResolver  struct{ *Resolver }
+	queryResolver struct{ *Resolver }
+)

@@ -31,7 +31,7 @@ var errPanic = errors.New("graph: panic in a resolver")
 
 // inputNames are the GraphQL names of input fields that the data layer's
 // errors name as REST does.
-var inputNames = map[string]string{"assignedTo": "assigneeID"}
+var inputNames = map[string]string{"assignedTo": "assigneeID", "duplicateIds": "duplicateIDs"}
 
 // presentError turns every error into what a client may see: REST's code in
 // extensions.code, the offending input field in extensions.field, and a

@@ -17,6 +17,28 @@ import (
 	"github.com/leadron/leadron/internal/lifecycle"
 )
 
+// Duplicates is the resolver for the duplicates field.
+func (r *leadResolver) Duplicates(ctx context.Context, obj *ent.Lead) ([]*lifecycle.Duplicate, error) {
+	dups, err := lifecycle.Duplicates(ctx, r.reader(ctx), obj.ID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*lifecycle.Duplicate, len(dups))
+	for i := range dups {
+		out[i] = &dups[i]
+	}
+	return out, nil
+}
+
+// Activities is the resolver for the activities field.
+func (r *leadResolver) Activities(ctx context.Context, obj *ent.Lead, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int) (*ent.AuditEventConnection, error) {
+	logCtx, q, err := lifecycle.Activities(ctx, r.reader(ctx), obj.ID)
+	if err != nil {
+		return nil, err
+	}
+	return q.Paginate(logCtx, after, first, before, last, ent.WithAuditEventOrder(newestFirst))
+}
+
 // CreateLead is the resolver for the createLead field.
 func (r *mutationResolver) CreateLead(ctx context.Context, input ent.CreateLeadInput) (*ent.Lead, error) {
 	input.CustomFields = jsonValues(input.CustomFields)
@@ -76,6 +98,11 @@ func (r *mutationResolver) RollAPIKey(ctx context.Context, id int, expiresInSeco
 	}
 	afterCommit(ctx, func() { r.forgetKey(id) })
 	return &model.APIKeyWithSecret{APIKey: k, Key: plain}, nil
+}
+
+// MergeLeads is the resolver for the mergeLeads field.
+func (r *mutationResolver) MergeLeads(ctx context.Context, id int, duplicateIDs []int) (*ent.Lead, error) {
+	return lifecycle.Merge(ctx, ent.FromContext(ctx), id, duplicateIDs)
 }
 
 // Viewer is the resolver for the viewer field.

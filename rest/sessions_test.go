@@ -14,6 +14,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/leadron/leadron/ent"
+	"github.com/leadron/leadron/ent/user"
 	"github.com/leadron/leadron/internal/apitest"
 	"github.com/leadron/leadron/internal/ratelimit"
 	"github.com/leadron/leadron/internal/server"
@@ -201,16 +202,26 @@ func TestJWTAttacks(t *testing.T) {
 				t.Errorf("401 bodies differ:\n%s\n%s", bodies[0], b)
 			}
 		}
-		// A password change bumps the token version: older tokens stop.
-		fresh := login(t, w, "member@acme.test", testutil.Password).Data(t)["accessToken"].(string)
+		// A password or role change ends the sessions from before it.
 		ctx := w.acme.System(live)
-		if err := store.InTx(ctx, db.Client, func(c *ent.Client) error {
-			return c.User.UpdateOneID(w.member.ID).AddTokenVersion(1).Exec(ctx)
-		}); err != nil {
-			t.Fatal(err)
-		}
-		if res := w.Do(t, apitest.Request{Method: "GET", Path: "/v1/leads", Headers: bearer(fresh)}); res.Status != 401 {
-			t.Errorf("token from before the change: %d, want 401", res.Status)
+		for name, change := range map[string]func(u *ent.UserUpdateOne){
+			"password": func(u *ent.UserUpdateOne) { u.SetPasswordHash("$argon2id$v=19$m=65536,t=1,p=2$c2FsdA$aGFzaA") },
+			"role":     func(u *ent.UserUpdateOne) { u.SetRole("viewer") },
+		} {
+			email := name + "@acme.test"
+			w.User(t, w.acme, email, "member")
+			fresh := login(t, w, email, testutil.Password).Data(t)["accessToken"].(string)
+			u := db.Client.User.Query().Where(user.Email(email)).OnlyX(ctx)
+			if err := store.InTx(ctx, db.Client, func(c *ent.Client) error {
+				up := c.User.UpdateOne(u)
+				change(up)
+				return up.Exec(ctx)
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if res := w.Do(t, apitest.Request{Method: "GET", Path: "/v1/leads", Headers: bearer(fresh)}); res.Status != 401 {
+				t.Errorf("token from before the %s change: %d, want 401", name, res.Status)
+			}
 		}
 	})
 }

@@ -525,6 +525,8 @@ func init() {
 	user.Hooks[2] = userHooks[0]
 
 	user.Hooks[3] = userHooks[1]
+
+	user.Hooks[4] = userHooks[2]
 	userMixinInters1 := userMixin[1].Interceptors()
 	user.Interceptors[0] = userMixinInters1[0]
 	userMixinFields0 := userMixin[0].Fields()

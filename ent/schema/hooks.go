@@ -91,6 +91,24 @@ func bumpVersion() ent.Hook {
 	}
 }
 
+// endSessionsOnCredentialChange bumps a user's token version when the
+// password or the role changes, so every access token issued before stops
+// working (session.UserCacheTTL bounds how soon).
+func endSessionsOnCredentialChange() ent.Hook {
+	return func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			_, pw := m.Field("password_hash")
+			_, role := m.Field("role")
+			if m.Op().Is(ent.OpUpdate|ent.OpUpdateOne) && (pw || role) {
+				if err := m.AddField("token_version", 1); err != nil {
+					return nil, err
+				}
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+}
+
 // NormalizeEmail trims and lowercases an email address.
 func NormalizeEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
 

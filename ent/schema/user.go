@@ -93,5 +93,5 @@ func (User) Policy() ent.Policy {
 
 // Hooks of the User.
 func (User) Hooks() []ent.Hook {
-	return []ent.Hook{normalizeUserEmail(), audit.Hook("user")}
+	return []ent.Hook{normalizeUserEmail(), endSessionsOnCredentialChange(), audit.Hook("user")}
 }

@@ -348,5 +348,8 @@ func TestFailingJobIsRetriedThenDiscarded(t *testing.T) {
 		if len(failed) != 1 || failed[0].ID != j.ID {
 			t.Errorf("failed jobs: %+v", failed)
 		}
+		if n, err := db.Jobs.FailedCount(context.Background()); err != nil || n != 1 {
+			t.Errorf("FailedCount: %d, %v; want 1", n, err)
+		}
 	})
 }

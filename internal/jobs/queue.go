@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivertype"
@@ -33,6 +34,9 @@ type riverClient interface {
 type Queue struct {
 	client   riverClient
 	insertTx func(ctx context.Context, tx *Tx, args river.JobArgs, opts *river.InsertOpts) error
+	// exec runs River's own queries outside the client (counts, which the
+	// client does not offer).
+	exec riverdriver.Executor
 }
 
 // Backend is what River needs of a database: its dialect (ent's name), its
@@ -67,22 +71,24 @@ func newQueue(b Backend, cfg *river.Config) (*Queue, error) {
 		if b.Pool == nil {
 			return nil, errors.New("jobs: PostgreSQL needs a pgx pool")
 		}
-		c, err := river.NewClient(riverpgxv5.New(b.Pool), cfg)
+		drv := riverpgxv5.New(b.Pool)
+		c, err := river.NewClient(drv, cfg)
 		if err != nil {
 			return nil, err
 		}
-		return &Queue{client: c, insertTx: func(ctx context.Context, tx *Tx, args river.JobArgs, opts *river.InsertOpts) error {
+		return &Queue{client: c, exec: drv.GetExecutor(), insertTx: func(ctx context.Context, tx *Tx, args river.JobArgs, opts *river.InsertOpts) error {
 			return tx.WithPgx(func(ptx pgx.Tx) error {
 				_, err := c.InsertTx(ctx, ptx, args, opts)
 				return err
 			})
 		}}, nil
 	case dialect.SQLite:
-		c, err := river.NewClient(riversqlite.New(b.SQL), cfg)
+		drv := riversqlite.New(b.SQL)
+		c, err := river.NewClient(drv, cfg)
 		if err != nil {
 			return nil, err
 		}
-		return &Queue{client: c, insertTx: func(ctx context.Context, tx *Tx, args river.JobArgs, opts *river.InsertOpts) error {
+		return &Queue{client: c, exec: drv.GetExecutor(), insertTx: func(ctx context.Context, tx *Tx, args river.JobArgs, opts *river.InsertOpts) error {
 			_, err := c.InsertTx(ctx, tx.SQLTx(), args, opts)
 			return err
 		}}, nil
@@ -134,6 +140,12 @@ func (q *Queue) Failed(ctx context.Context, limit int) ([]*rivertype.JobRow, err
 		return nil, err
 	}
 	return res.Jobs, nil
+}
+
+// FailedCount counts the jobs Failed lists (the discarded ones), with one
+// COUNT query rather than by listing them.
+func (q *Queue) FailedCount(ctx context.Context) (int, error) {
+	return q.exec.JobCountByState(ctx, &riverdriver.JobCountByStateParams{State: rivertype.JobStateDiscarded})
 }
 
 func logger(log *slog.Logger) *slog.Logger {

@@ -15,6 +15,7 @@ import (
 	"github.com/leadron/leadron/graph"
 	"github.com/leadron/leadron/graph/playground"
 	"github.com/leadron/leadron/internal/ids"
+	"github.com/leadron/leadron/internal/metrics"
 	"github.com/leadron/leadron/internal/ratelimit"
 	"github.com/leadron/leadron/internal/session"
 	"github.com/leadron/leadron/internal/store"
@@ -63,11 +64,19 @@ func New(d Deps) *Server {
 		d.RateLimits = rest.DefaultRateLimits
 	}
 	gate := rest.NewGate(auth, d.Limiter, d.RateLimits, d.Logger)
+	m := metrics.New(d.Logger, d.DB.Jobs.FailedCount)
 	r := chi.NewRouter()
-	r.Use(rest.RequestID, rest.Observe(d.Logger))
+	// The metrics middleware sits outside Observe, so it counts the 500 that
+	// Observe writes for a panic.
+	r.Use(rest.RequestID, m.Middleware, rest.Observe(d.Logger))
 	r.NotFound(rest.NotFound)
 	r.Get("/healthz", handleHealthz())
 	r.Get("/readyz", handleReadyz(d.DB))
+	// /metrics is unauthenticated, like the health checks, for Prometheus to
+	// scrape. It tells of traffic and failed jobs: operators should not
+	// expose it publicly (block it at the proxy or load balancer, or keep
+	// the scrape on the internal network).
+	r.Get("/metrics", m.Handler().ServeHTTP)
 	r.Mount("/v1", rest.New(rest.Deps{Client: d.DB.Client, Codec: d.Codec, Logger: d.Logger, Auth: auth, Gate: gate, Sessions: d.Sessions, RequestTimeout: d.RequestTimeout}))
 	// GraphQL sits behind the same Gate as /v1: API keys and JWTs, and the
 	// same rate limits. The playground page itself holds no data.

@@ -46,3 +46,43 @@ func TestGraphQLRoutes(t *testing.T) {
 		}
 	}
 }
+
+// /metrics answers without credentials, with the Go runtime's metrics, the
+// failed-job gauge, and requests counted by route pattern, never raw path.
+func TestMetrics(t *testing.T) {
+	db := testutil.NewDB(t, "sqlite3")
+	env := apitest.New(t, db)
+	tn := testutil.NewTenant(t, db, "acme")
+	key := env.Key(t, tn, tn.OwnerID, viewer.Live, "full_access")
+	lead := tn.NewLead(t, db.Client, viewer.Live, "jane@acme.test")
+	id := env.Codec.Encode(lead.ID)
+	if res := env.Do(t, apitest.Request{Method: "GET", Path: "/v1/leads/" + id, Key: key}); res.Status != http.StatusOK {
+		t.Fatalf("GET /v1/leads/%s: %d %.300s", id, res.Status, res.Body)
+	}
+	env.Do(t, apitest.Request{Method: "GET", Path: "/no/such/route", OffContract: true})
+
+	res := env.Do(t, apitest.Request{Method: "GET", Path: "/metrics", OffContract: true})
+	if res.Status != http.StatusOK {
+		t.Fatalf("/metrics: %d %.300s", res.Status, res.Body)
+	}
+	for _, tc := range []struct {
+		name    string
+		want    string
+		present bool
+	}{
+		{"request counter", "leadron_http_requests_total", true},
+		{"lead by route pattern", `leadron_http_requests_total{method="GET",route="/v1/leads/{id}",status="200"} 1`, true},
+		{"latency by route pattern", `leadron_http_request_duration_seconds_count{method="GET",route="/v1/leads/{id}"} 1`, true},
+		{"unmatched route", `route="unmatched",status="404"`, true},
+		{"no raw lead ID", id, false},
+		{"no raw unmatched path", "/no/such/route", false},
+		{"Go collector", "go_goroutines", true},
+		{"failed jobs", "leadron_jobs_failed 0", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := strings.Contains(res.Body, tc.want); got != tc.present {
+				t.Errorf("contains %q: %v, want %v\n%s", tc.want, got, tc.present, res.Body)
+			}
+		})
+	}
+}

@@ -1,0 +1,22 @@
+package graph
+
+import (
+	"context"
+
+	"entgo.io/contrib/entgql"
+
+	"github.com/leadron/leadron/ent"
+)
+
+// newestFirst orders a lead's timeline as REST does: newest event first.
+var newestFirst = &ent.AuditEventOrder{Direction: entgql.OrderDirectionDesc, Field: ent.AuditEventOrderFieldCreatedAt}
+
+// reader is the client a field resolver reads through: the operation's
+// transaction in a mutation (reading outside it would deadlock SQLite's one
+// connection, or miss the mutation's writes), the root client otherwise.
+func (r *Resolver) reader(ctx context.Context) *ent.Client {
+	if c := ent.FromContext(ctx); c != nil {
+		return c
+	}
+	return r.client
+}

@@ -1,0 +1,115 @@
+// Package metrics is Leadron's Prometheus instrumentation: a registry of its
+// own (Go runtime and process collectors, HTTP request counts and latencies
+// by chi route pattern, the number of failed background jobs) and the
+// handler that serves it at /metrics.
+package metrics
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// FailedJobsTimeout bounds the read of the failed-job count at each scrape.
+const FailedJobsTimeout = 2 * time.Second
+
+// Unmatched is the route label of requests no route matched.
+const Unmatched = "unmatched"
+
+// Metrics holds the registry and the HTTP instruments.
+type Metrics struct {
+	reg      *prometheus.Registry
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+}
+
+// New returns the metrics. failedJobs counts the discarded background jobs
+// (jobs.Queue.FailedCount); it is called at each scrape, with a
+// FailedJobsTimeout deadline, and an error reports 0 and is logged.
+func New(log *slog.Logger, failedJobs func(context.Context) (int, error)) *Metrics {
+	if log == nil {
+		log = slog.Default()
+	}
+	m := &Metrics{
+		reg: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "leadron_http_requests_total",
+			Help: "HTTP requests served, by method, chi route pattern and status code.",
+		}, []string{"method", "route", "status"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "leadron_http_request_duration_seconds",
+			Help:    "Time to serve HTTP requests, by method and chi route pattern.",
+			Buckets: prometheus.DefBuckets,
+		}, []string{"method", "route"}),
+	}
+	m.reg.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		m.requests,
+		m.duration,
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "leadron_jobs_failed",
+			Help: "Background jobs that failed for good (discarded by River; see `leadron jobs failed`).",
+		}, func() float64 {
+			ctx, cancel := context.WithTimeout(context.Background(), FailedJobsTimeout)
+			defer cancel()
+			n, err := failedJobs(ctx)
+			if err != nil {
+				log.Error("metrics: counting failed jobs", "error", err)
+				return 0
+			}
+			return float64(n)
+		}),
+	)
+	return m
+}
+
+// Handler serves the registry in the Prometheus exposition format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
+}
+
+// Middleware counts and times each request. It labels them with the chi
+// route pattern the request matched (read once the handler ran, so mounted
+// sub-routers are included), never the raw path: IDs in paths would make
+// one series per resource. It must sit on the root chi router.
+func (m *Metrics) Middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
+		defer func() {
+			route := Unmatched
+			if rc := chi.RouteContext(r.Context()); rc != nil {
+				if p := rc.RoutePattern(); p != "" {
+					route = p
+				}
+			}
+			status := ww.Status()
+			if status == 0 {
+				status = http.StatusOK // nothing written: net/http sends 200
+			}
+			method := methodLabel(r.Method)
+			m.requests.WithLabelValues(method, route, strconv.Itoa(status)).Inc()
+			m.duration.WithLabelValues(method, route).Observe(time.Since(start).Seconds())
+		}()
+		next.ServeHTTP(ww, r)
+	})
+}
+
+// methodLabel bounds the method label: clients can send any token.
+func methodLabel(method string) string {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace:
+		return method
+	}
+	return "OTHER"
+}

@@ -1,0 +1,105 @@
+package metrics_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/leadron/leadron/internal/metrics"
+)
+
+// scrape serves the requests through the middleware on a chi router with a
+// mounted sub-router (as the server has /v1), then returns /metrics.
+func scrape(t *testing.T, m *metrics.Metrics, paths ...string) string {
+	t.Helper()
+	sub := chi.NewRouter()
+	sub.Get("/leads/{id}", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusTeapot) })
+	r := chi.NewRouter()
+	r.Use(m.Middleware)
+	r.Get("/healthz", func(http.ResponseWriter, *http.Request) {})
+	r.Mount("/v1", sub)
+	r.Get("/metrics", m.Handler().ServeHTTP)
+	for _, p := range paths {
+		method, path, _ := strings.Cut(p, " ")
+		r.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(method, path, nil))
+	}
+	rec := httptest.NewRecorder()
+	r.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	if rec.Code != http.StatusOK {
+		t.Fatalf("/metrics: %d", rec.Code)
+	}
+	b, _ := io.ReadAll(rec.Body)
+	return string(b)
+}
+
+func TestMiddlewareLabelsByRoutePattern(t *testing.T) {
+	m := metrics.New(slog.New(slog.DiscardHandler), func(context.Context) (int, error) { return 0, nil })
+	body := scrape(t, m, "GET /v1/leads/abc123", "GET /v1/leads/xyz789", "GET /healthz", "GET /nope/42", "BREW /healthz")
+	for _, tc := range []struct {
+		want    string
+		present bool
+	}{
+		{`leadron_http_requests_total{method="GET",route="/v1/leads/{id}",status="418"} 2`, true},
+		{`leadron_http_request_duration_seconds_count{method="GET",route="/v1/leads/{id}"} 2`, true},
+		{`leadron_http_requests_total{method="GET",route="/healthz",status="200"} 1`, true},
+		{`leadron_http_requests_total{method="GET",route="unmatched",status="404"} 1`, true},
+		{`leadron_http_requests_total{method="OTHER",route="unmatched",status="405"} 1`, true},
+		{"abc123", false},
+		{"/nope", false},
+		{"BREW", false},
+		{"go_goroutines", true},
+		{"process_", true},
+	} {
+		if got := strings.Contains(body, tc.want); got != tc.present {
+			t.Errorf("contains %q: %v, want %v\n%s", tc.want, got, tc.present, body)
+		}
+	}
+}
+
+func TestFailedJobsGauge(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		count func(context.Context) (int, error)
+		want  string
+	}{
+		{"count", func(context.Context) (int, error) { return 3, nil }, "leadron_jobs_failed 3"},
+		{"error reports 0", func(context.Context) (int, error) { return 7, errors.New("database down") }, "leadron_jobs_failed 0"},
+		{"bounded read", func(ctx context.Context) (int, error) {
+			if _, ok := ctx.Deadline(); !ok {
+				return 0, errors.New("no deadline")
+			}
+			return 1, nil
+		}, "leadron_jobs_failed 1"},
+		{"slow read times out", func(ctx context.Context) (int, error) {
+			select {
+			case <-ctx.Done():
+				return 0, ctx.Err()
+			case <-time.After(time.Minute):
+				return 5, nil
+			}
+		}, "leadron_jobs_failed 0"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.name == "slow read times out" && testing.Short() {
+				t.Skip("waits for FailedJobsTimeout")
+			}
+			var logged strings.Builder
+			m := metrics.New(slog.New(slog.NewTextHandler(&logged, nil)), tc.count)
+			body := scrape(t, m)
+			if !strings.Contains(body, tc.want) {
+				t.Errorf("want %q in\n%s", tc.want, body)
+			}
+			if strings.HasSuffix(tc.want, " 0") && !strings.Contains(logged.String(), "counting failed jobs") {
+				t.Errorf("the error was not logged: %q", logged.String())
+			}
+		})
+	}
+}
