@@ -20,3 +20,11 @@ func (r *Resolver) reader(ctx context.Context) *ent.Client {
 	}
 	return r.client
 }
+
+// Lists without an orderBy are newest first, like REST: that order is the
+// (tenant, environment, created_at, id) index's, so a page reads only its
+// rows. Ordering by ID alone would sort the tenant's whole table.
+var (
+	newestLeadsFirst  = []*ent.LeadOrder{{Direction: entgql.OrderDirectionDesc, Field: ent.LeadOrderFieldCreatedAt}}
+	newestEventsFirst = newestFirst
+)

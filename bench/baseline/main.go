@@ -40,7 +40,7 @@ const leadColumns = `"leads"."id", "leads"."created_at", "leads"."updated_at", "
 const (
 	getSQL    = `SELECT ` + leadColumns + ` FROM "leads" WHERE (("leads"."id" = $1 AND "leads"."tenant_id" = $2) AND "leads"."tenant_id" = $3) AND "leads"."environment" = $4 LIMIT 2`
 	firstSQL  = `SELECT ` + leadColumns + ` FROM "leads" WHERE ((("leads"."archived_at" IS NULL AND "leads"."merged_into" IS NULL) AND "leads"."tenant_id" = $1) AND "leads"."tenant_id" = $2) AND "leads"."environment" = $3 ORDER BY "leads"."created_at" DESC, "leads"."id" DESC LIMIT %d`
-	afterSQL  = `SELECT ` + leadColumns + ` FROM "leads" WHERE (((("leads"."archived_at" IS NULL AND "leads"."merged_into" IS NULL) AND ("leads"."created_at" < $1 OR ("leads"."created_at" = $2 AND "leads"."id" < $3))) AND "leads"."tenant_id" = $4) AND "leads"."tenant_id" = $5) AND "leads"."environment" = $6 ORDER BY "leads"."created_at" DESC, "leads"."id" DESC LIMIT %d`
+	afterSQL  = `SELECT ` + leadColumns + ` FROM "leads" WHERE (((("leads"."archived_at" IS NULL AND "leads"."merged_into" IS NULL) AND ("leads"."created_at", "leads"."id") < ($1, $2)) AND "leads"."tenant_id" = $3) AND "leads"."tenant_id" = $4) AND "leads"."environment" = $5 ORDER BY "leads"."created_at" DESC, "leads"."id" DESC LIMIT %d`
 	insertSQL = `INSERT INTO "leads" ("created_at", "updated_at", "environment", "email", "email_normalized", "first_name", "last_name", "phone", "phone_normalized", "source", "status", "score", "custom_fields", "version", "tenant_id") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING "id"`
 )
 
@@ -282,7 +282,7 @@ func (p pgStore) list(ctx context.Context, limit int, afterTS *time.Time, afterI
 	if afterTS == nil {
 		rows, err = p.pool.Query(ctx, fmt.Sprintf(firstSQL, limit), p.tenant, p.tenant, p.env)
 	} else {
-		rows, err = p.pool.Query(ctx, fmt.Sprintf(afterSQL, limit), *afterTS, *afterTS, afterID, p.tenant, p.tenant, p.env)
+		rows, err = p.pool.Query(ctx, fmt.Sprintf(afterSQL, limit), *afterTS, afterID, p.tenant, p.tenant, p.env)
 	}
 	if err != nil {
 		return nil, err
@@ -332,7 +332,7 @@ func (s sqliteStore) list(ctx context.Context, limit int, afterTS *time.Time, af
 	if afterTS == nil {
 		rows, err = s.db.QueryContext(ctx, fmt.Sprintf(sqliteFirst, limit), s.tenant, s.tenant, s.env)
 	} else {
-		rows, err = s.db.QueryContext(ctx, fmt.Sprintf(sqliteAfter, limit), *afterTS, *afterTS, afterID, s.tenant, s.tenant, s.env)
+		rows, err = s.db.QueryContext(ctx, fmt.Sprintf(sqliteAfter, limit), *afterTS, afterID, s.tenant, s.tenant, s.env)
 	}
 	if err != nil {
 		return nil, err
