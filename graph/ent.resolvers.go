@@ -30,7 +30,7 @@ func (r *queryResolver) APIKeys(ctx context.Context, after *entgql.Cursor[int], 
 // AuditEvents is the resolver for the auditEvents field.
 func (r *queryResolver) AuditEvents(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.AuditEventOrder, where *ent.AuditEventWhereInput) (*ent.AuditEventConnection, error) {
 	if orderBy == nil {
-		orderBy = newestEventsFirst
+		orderBy = eventsInCreationOrder
 	}
 	return r.client.AuditEvent.Query().Paginate(ctx, after, first, before, last, ent.WithAuditEventOrder(orderBy), ent.WithAuditEventFilter(where.Filter))
 }

@@ -118,7 +118,7 @@ func (r *queryResolver) Viewer(ctx context.Context) (*model.Viewer, error) {
 func (r *queryResolver) Leads(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.LeadOrder, where *ent.LeadWhereInput, includeArchived *bool) (*ent.LeadConnection, error) {
 	listed := leadops.Listed(includeArchived != nil && *includeArchived)
 	if len(orderBy) == 0 {
-		orderBy = newestLeadsFirst
+		orderBy = leadsInCreationOrder
 	}
 	return r.client.Lead.Query().Where(listed...).
 		Paginate(ctx, after, first, before, last, ent.WithLeadOrder(orderBy), ent.WithLeadFilter(where.Filter))

@@ -21,10 +21,13 @@ func (r *Resolver) reader(ctx context.Context) *ent.Client {
 	return r.client
 }
 
-// Lists without an orderBy are newest first, like REST: that order is the
-// (tenant, environment, created_at, id) index's, so a page reads only its
-// rows. Ordering by ID alone would sort the tenant's whole table.
+// Lists without an orderBy are in creation order, on the
+// (tenant, environment, created_at, id) index, so a page reads only its
+// rows; `last: N` gives the newest N. entgql breaks ties by ID ascending
+// whatever the order's direction, so a descending default would mix
+// directions that no index serves, and every page would sort the tenant's
+// whole table.
 var (
-	newestLeadsFirst  = []*ent.LeadOrder{{Direction: entgql.OrderDirectionDesc, Field: ent.LeadOrderFieldCreatedAt}}
-	newestEventsFirst = newestFirst
+	leadsInCreationOrder  = []*ent.LeadOrder{{Direction: entgql.OrderDirectionAsc, Field: ent.LeadOrderFieldCreatedAt}}
+	eventsInCreationOrder = &ent.AuditEventOrder{Direction: entgql.OrderDirectionAsc, Field: ent.AuditEventOrderFieldCreatedAt}
 )
