@@ -153,7 +153,7 @@ func TestValidateResponse(t *testing.T) {
 			header: hdr("WWW-Authenticate", `Bearer realm="leadron"`), body: failure(401, "invalid_api_key", fieldErr(nil, "invalid_api_key"))},
 		{name: "current user", method: "GET", path: "/v1/users/me", status: 200, body: ok(200, user)},
 		{name: "new api key", method: "POST", path: "/v1/api-keys", status: 201,
-			body: ok(201, with(apiKey, "key", "ldr_live_sk_Ab12q7Rt5Wm2Np8Ks4Hv6Jc3Lx9Bd1Fg0Zy9xYz"))},
+			body: ok(201, with(apiKey, "key", "ldr_live_sk_Ab12EXAMPLEONLYnotARealKeyxxxxxxxxxx9xYz"))},
 		{name: "audit events", method: "GET", path: "/v1/audit-events?action=lead.created", status: 200, body: list(audit)},
 		{name: "bad login", method: "POST", path: "/v1/auth/login", status: 401,
 			body: failure(401, "invalid_credentials", fieldErr(nil, "invalid_credentials"))},
