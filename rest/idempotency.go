@@ -115,7 +115,7 @@ func (a *api) claimIdempotencyKey(r *http.Request, key string, hash []byte) (*en
 // runAndStore serves the request and stores its response for replay. A
 // server error or a rate limit is not stored, so the client may retry.
 func (a *api) runAndStore(w http.ResponseWriter, r *http.Request, next http.Handler, rec *ent.IdempotencyKey) {
-	cw := &captureWriter{ResponseWriter: w}
+	cw := &captureWriter{statusRecorder: statusRecorder{ResponseWriter: w}}
 	next.ServeHTTP(cw, r)
 	// The request's own context may be done; the record must still settle.
 	ctx, cancel := contextWithoutCancel(r)
@@ -204,24 +204,13 @@ func respondInTx(ctx context.Context, c *ent.Client, r *http.Request, status int
 // write sends the response.
 func (res response) write(w http.ResponseWriter) { writeRaw(w, res.status, res.body) }
 
-// captureWriter copies what a handler writes.
+// captureWriter copies what a handler writes, and its status.
 type captureWriter struct {
-	http.ResponseWriter
-	status int
-	body   bytes.Buffer
-}
-
-func (c *captureWriter) WriteHeader(code int) {
-	if c.status == 0 {
-		c.status = code
-	}
-	c.ResponseWriter.WriteHeader(code)
+	statusRecorder
+	body bytes.Buffer
 }
 
 func (c *captureWriter) Write(b []byte) (int, error) {
-	if c.status == 0 {
-		c.status = http.StatusOK
-	}
 	c.body.Write(b)
-	return c.ResponseWriter.Write(b)
+	return c.statusRecorder.Write(b)
 }

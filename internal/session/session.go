@@ -11,8 +11,9 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
+
+	"github.com/hashicorp/golang-lru/v2/expirable"
 
 	"github.com/leadron/leadron/ent"
 	"github.com/leadron/leadron/ent/refreshtoken"
@@ -224,42 +225,27 @@ func Secret(ctx context.Context, client *ent.Client, fromEnv, file string, produ
 // UserCacheTTL.
 type UserCache struct {
 	client *ent.Client
-	mu     sync.Mutex
-	users  map[int]cachedUser
+	users  *expirable.LRU[int, *ent.User]
 }
 
 // UserCacheTTL bounds how long a changed role or password takes to apply to
 // outstanding tokens.
 const UserCacheTTL = 5 * time.Second
 
-type cachedUser struct {
-	u       *ent.User
-	expires time.Time
-}
-
 // NewUserCache returns an empty cache.
 func NewUserCache(client *ent.Client) *UserCache {
-	return &UserCache{client: client, users: map[int]cachedUser{}}
+	return &UserCache{client: client, users: expirable.NewLRU[int, *ent.User](10_000, nil, UserCacheTTL)}
 }
 
 // Get returns the user with its tenant loaded.
 func (c *UserCache) Get(ctx context.Context, id int) (*ent.User, error) {
-	now := time.Now()
-	c.mu.Lock()
-	e, ok := c.users[id]
-	c.mu.Unlock()
-	if ok && now.Before(e.expires) {
-		return e.u, nil
+	if u, ok := c.users.Get(id); ok {
+		return u, nil
 	}
 	u, err := c.client.User.Query().Where(user.ID(id)).WithTenant().Only(viewer.NewContext(ctx, viewer.Platform()))
 	if err != nil {
 		return nil, err
 	}
-	c.mu.Lock()
-	if len(c.users) > 10_000 {
-		clear(c.users)
-	}
-	c.users[id] = cachedUser{u: u, expires: now.Add(UserCacheTTL)}
-	c.mu.Unlock()
+	c.users.Add(id, u)
 	return u, nil
 }
