@@ -6,6 +6,7 @@ package main
 
 import (
 	"log"
+	"slices"
 
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent/entc"
@@ -13,7 +14,13 @@ import (
 )
 
 func main() {
+	// Our pagination override goes after entgql's templates, so that it
+	// replaces the helper of the same name.
+	paginate := gen.MustParse(gen.NewTemplate("gql_paginate").
+		Funcs(entgql.TemplateFuncs).
+		ParseFiles("./ent/template/gql_paginate.tmpl"))
 	ex, err := entgql.NewExtension(
+		entgql.WithTemplates(append(slices.Clone(entgql.AllTemplates), paginate)...),
 		entgql.WithSchemaGenerator(),
 		entgql.WithWhereInputs(true),
 		entgql.WithConfigPath("gqlgen.yml"),

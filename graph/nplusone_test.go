@@ -125,3 +125,55 @@ func TestNestedConnectionsHaveNoNPlusOne(t *testing.T) {
 		}
 	})
 }
+
+// A connection counts its rows only when the client asks for totalCount (or
+// for pageInfo without edges): a dashboard page with pageInfo is one
+// statement, not a count of the tenant's table on every page.
+func TestConnectionsCountOnlyWhenAsked(t *testing.T) {
+	tests := []struct {
+		name, query string
+		statements  int64
+		want        map[string]any // path "a.b" → value
+	}{
+		{"edges and pageInfo", `{ leads(first: 2) { edges { node { id } } pageInfo { hasNextPage hasPreviousPage } } }`, 1,
+			map[string]any{"hasNextPage": true, "hasPreviousPage": false}},
+		{"last page from the end", `{ leads(last: 2) { edges { node { id } } pageInfo { hasNextPage hasPreviousPage } } }`, 1,
+			map[string]any{"hasNextPage": false, "hasPreviousPage": true}},
+		{"the whole list", `{ leads(first: 3) { edges { node { id } } pageInfo { hasNextPage } } }`, 1,
+			map[string]any{"hasNextPage": false}},
+		{"totalCount", `{ leads(first: 2) { totalCount edges { node { id } } pageInfo { hasNextPage } } }`, 2,
+			map[string]any{"totalCount": float64(3), "hasNextPage": true}},
+		{"pageInfo without edges", `{ leads(first: 2) { pageInfo { hasNextPage } } }`, 1,
+			map[string]any{"hasNextPage": true}},
+	}
+	testutil.EachDB(t, func(t *testing.T, db *store.DB) {
+		db, n := countingDB(db)
+		w := newWorld(t, db)
+		w.acme.NewLead(t, db.Client, live, "second@acme.test")
+		w.acme.NewLead(t, db.Client, live, "third@acme.test")
+		w.as(t, w.keys.full, `{ __typename }`, nil) // the key's lookup is cached from here on
+		w.Server.Close()                            // and its last use recorded
+		for _, tc := range tests {
+			t.Run(tc.name, func(t *testing.T) {
+				n.Store(0)
+				res := w.as(t, w.keys.full, tc.query, nil)
+				if len(res.Errors) > 0 {
+					t.Fatalf("%s", res.Body)
+				}
+				if got := n.Load(); got != tc.statements {
+					t.Errorf("%d statements; want %d", got, tc.statements)
+				}
+				conn, _ := dig(res.Data, "leads").(map[string]any)
+				for key, want := range tc.want {
+					got, ok := conn[key]
+					if !ok {
+						got = dig(conn, "pageInfo", key)
+					}
+					if got != want {
+						t.Errorf("%s = %v; want %v in %s", key, got, want, res.Body)
+					}
+				}
+			})
+		}
+	})
+}
