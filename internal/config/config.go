@@ -38,6 +38,9 @@ type Config struct {
 	// Playground serves GraphiQL at /playground; unset, it is on in
 	// development only (see PlaygroundEnabled).
 	Playground *bool `env:"LEADRON_PLAYGROUND"`
+	// PprofAddr, when set, serves Go's runtime profiles there
+	// (/debug/pprof/), apart from the API. Bind it to loopback.
+	PprofAddr string `env:"LEADRON_PPROF_ADDR"`
 }
 
 // GraphQLIntrospectionEnabled reports whether GraphQL introspection and
