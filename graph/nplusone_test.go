@@ -1,67 +1,13 @@
 package graph_test
 
 import (
-	"context"
 	"fmt"
-	"sync/atomic"
 	"testing"
-
-	"entgo.io/ent/dialect"
-	entsql "entgo.io/ent/dialect/sql"
 
 	"github.com/leadron/leadron/ent"
 	"github.com/leadron/leadron/internal/store"
 	"github.com/leadron/leadron/internal/testutil"
 )
-
-// countingDriver counts the SQL statements run through it, in and out of
-// transactions, as entgql's todo example does.
-type countingDriver struct {
-	dialect.Driver
-	n *atomic.Int64
-}
-
-func (d countingDriver) Exec(ctx context.Context, query string, args, v any) error {
-	d.n.Add(1)
-	return d.Driver.Exec(ctx, query, args, v)
-}
-
-func (d countingDriver) Query(ctx context.Context, query string, args, v any) error {
-	d.n.Add(1)
-	return d.Driver.Query(ctx, query, args, v)
-}
-
-func (d countingDriver) Tx(ctx context.Context) (dialect.Tx, error) {
-	tx, err := d.Driver.Tx(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return countingTx{Tx: tx, n: d.n}, nil
-}
-
-type countingTx struct {
-	dialect.Tx
-	n *atomic.Int64
-}
-
-func (t countingTx) Exec(ctx context.Context, query string, args, v any) error {
-	t.n.Add(1)
-	return t.Tx.Exec(ctx, query, args, v)
-}
-
-func (t countingTx) Query(ctx context.Context, query string, args, v any) error {
-	t.n.Add(1)
-	return t.Tx.Query(ctx, query, args, v)
-}
-
-// countingDB is db with its client's driver wrapped in a counter, so the
-// server under test runs every statement through it.
-func countingDB(db *store.DB) (*store.DB, *atomic.Int64) {
-	n := new(atomic.Int64)
-	counted := *db
-	counted.Client = ent.NewClient(ent.Driver(countingDriver{Driver: entsql.OpenDB(db.Dialect, db.SQL), n: n}))
-	return &counted, n
-}
 
 // Nested connections load in a fixed number of statements, whatever the
 // number of rows: the edges are loaded per level, not per row.
@@ -77,7 +23,7 @@ func TestNestedConnectionsHaveNoNPlusOne(t *testing.T) {
 		} } }
 	}`
 	testutil.EachDB(t, func(t *testing.T, db *store.DB) {
-		db, n := countingDB(db)
+		db, sent := testutil.CountStatements(db)
 		w := newWorld(t, db)
 		grow := func(users, leadsEach int) {
 			ctx := w.acme.System(live)
@@ -97,16 +43,16 @@ func TestNestedConnectionsHaveNoNPlusOne(t *testing.T) {
 				}
 			}
 		}
-		statements := func() (int64, int) {
+		statements := func() (int, int) {
 			w.as(t, w.keys.full, `{ __typename }`, nil) // the key's lookup is cached from here on
 			w.Server.Close()                            // and its last use recorded
-			n.Store(0)
+			sent.Reset()
 			res := w.as(t, w.keys.full, query, nil)
 			if len(res.Errors) > 0 {
 				t.Fatalf("%s", res.Body)
 			}
 			edges, _ := dig(res.Data, "leads", "edges").([]any)
-			return n.Load(), len(edges)
+			return sent.Count(), len(edges)
 		}
 
 		grow(2, 2)
@@ -132,7 +78,7 @@ func TestNestedConnectionsHaveNoNPlusOne(t *testing.T) {
 func TestConnectionsCountOnlyWhenAsked(t *testing.T) {
 	tests := []struct {
 		name, query string
-		statements  int64
+		statements  int
 		want        map[string]any // path "a.b" → value
 	}{
 		{"edges and pageInfo", `{ leads(first: 2) { edges { node { id } } pageInfo { hasNextPage hasPreviousPage } } }`, 1,
@@ -147,7 +93,7 @@ func TestConnectionsCountOnlyWhenAsked(t *testing.T) {
 			map[string]any{"hasNextPage": true}},
 	}
 	testutil.EachDB(t, func(t *testing.T, db *store.DB) {
-		db, n := countingDB(db)
+		db, sent := testutil.CountStatements(db)
 		w := newWorld(t, db)
 		w.acme.NewLead(t, db.Client, live, "second@acme.test")
 		w.acme.NewLead(t, db.Client, live, "third@acme.test")
@@ -155,12 +101,12 @@ func TestConnectionsCountOnlyWhenAsked(t *testing.T) {
 		w.Server.Close()                            // and its last use recorded
 		for _, tc := range tests {
 			t.Run(tc.name, func(t *testing.T) {
-				n.Store(0)
+				sent.Reset()
 				res := w.as(t, w.keys.full, tc.query, nil)
 				if len(res.Errors) > 0 {
 					t.Fatalf("%s", res.Body)
 				}
-				if got := n.Load(); got != tc.statements {
+				if got := sent.Count(); got != tc.statements {
 					t.Errorf("%d statements; want %d", got, tc.statements)
 				}
 				conn, _ := dig(res.Data, "leads").(map[string]any)

@@ -7,10 +7,7 @@ package rest_test
 //	go test -run xxx -bench . -benchmem ./rest/
 
 import (
-	"context"
-	stdsql "database/sql"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -19,7 +16,6 @@ import (
 	"time"
 
 	"entgo.io/ent/dialect"
-	entsql "entgo.io/ent/dialect/sql"
 
 	"github.com/leadron/leadron/ent"
 	"github.com/leadron/leadron/internal/account"
@@ -242,100 +238,12 @@ func setLimit(t testing.TB, db *store.DB, tn testutil.Tenant) {
 	}
 }
 
-// countingDriver counts the statements sent to the database: every Exec
-// and Query, and a transaction's begin and commit or rollback.
-type countingDriver struct {
-	dialect.Driver
-	n atomic.Int64
-}
-
-func (d *countingDriver) Exec(ctx context.Context, q string, args, v any) error {
-	d.n.Add(1)
-	return d.Driver.Exec(ctx, q, args, v)
-}
-
-func (d *countingDriver) Query(ctx context.Context, q string, args, v any) error {
-	d.n.Add(1)
-	return d.Driver.Query(ctx, q, args, v)
-}
-
-func (d *countingDriver) ExecContext(ctx context.Context, q string, args ...any) (stdsql.Result, error) {
-	d.n.Add(1)
-	return d.Driver.(*entsql.Driver).ExecContext(ctx, q, args...)
-}
-
-func (d *countingDriver) QueryContext(ctx context.Context, q string, args ...any) (*stdsql.Rows, error) {
-	d.n.Add(1)
-	return d.Driver.(*entsql.Driver).QueryContext(ctx, q, args...)
-}
-
-func (d *countingDriver) BeginTx(ctx context.Context, opts *stdsql.TxOptions) (dialect.Tx, error) {
-	d.n.Add(1)
-	tx, err := d.Driver.(*entsql.Driver).BeginTx(ctx, opts)
-	if err != nil {
-		return nil, err
-	}
-	return &countingTx{Tx: tx, n: &d.n}, nil
-}
-
-func (d *countingDriver) Tx(ctx context.Context) (dialect.Tx, error) {
-	d.n.Add(1)
-	tx, err := d.Driver.Tx(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return &countingTx{Tx: tx, n: &d.n}, nil
-}
-
-type countingTx struct {
-	dialect.Tx
-	n *atomic.Int64
-}
-
-func (t *countingTx) Exec(ctx context.Context, q string, args, v any) error {
-	t.n.Add(1)
-	return t.Tx.Exec(ctx, q, args, v)
-}
-
-func (t *countingTx) Query(ctx context.Context, q string, args, v any) error {
-	t.n.Add(1)
-	return t.Tx.Query(ctx, q, args, v)
-}
-
-// ExecContext and QueryContext are what ent's generated ExecContext and
-// QueryContext reach for on a transaction.
-func (t *countingTx) ExecContext(ctx context.Context, q string, args ...any) (stdsql.Result, error) {
-	ex, ok := t.Tx.(interface {
-		ExecContext(context.Context, string, ...any) (stdsql.Result, error)
-	})
-	if !ok {
-		return nil, fmt.Errorf("%T has no ExecContext", t.Tx)
-	}
-	t.n.Add(1)
-	return ex.ExecContext(ctx, q, args...)
-}
-
-func (t *countingTx) QueryContext(ctx context.Context, q string, args ...any) (*stdsql.Rows, error) {
-	qr, ok := t.Tx.(interface {
-		QueryContext(context.Context, string, ...any) (*stdsql.Rows, error)
-	})
-	if !ok {
-		return nil, fmt.Errorf("%T has no QueryContext", t.Tx)
-	}
-	t.n.Add(1)
-	return qr.QueryContext(ctx, q, args...)
-}
-
-func (t *countingTx) Commit() error   { t.n.Add(1); return t.Tx.Commit() }
-func (t *countingTx) Rollback() error { t.n.Add(1); return t.Tx.Rollback() }
-
 // TestDatabaseRoundTrips pins the target: with the API key cached,
 // GET /v1/leads/{id} costs exactly one database round trip, and so does a
 // page of the list.
 func TestDatabaseRoundTrips(t *testing.T) {
 	testutil.EachDB(t, func(t *testing.T, plain *store.DB) {
-		counter := &countingDriver{Driver: entsql.OpenDB(plain.Dialect, plain.SQL)}
-		db := &store.DB{Client: ent.NewClient(ent.Driver(counter)), SQL: plain.SQL, Dialect: plain.Dialect, Pool: plain.Pool}
+		db, sent := testutil.CountStatements(plain)
 		env := apitest.New(t, db)
 		tn := testutil.NewTenantOnPlan(t, db, "acme", "team")
 		key := env.Key(t, tn, tn.OwnerID, viewer.Live, "leads:read")
@@ -350,12 +258,12 @@ func TestDatabaseRoundTrips(t *testing.T) {
 			get() // the key is now cached, and its use recorded
 			env.Server.Close()
 			const n = 5
-			before := counter.n.Load()
+			sent.Reset()
 			for range n {
 				get()
 			}
 			env.Server.Close()
-			if got := counter.n.Load() - before; got != n {
+			if got := sent.Count(); got != n {
 				t.Errorf("GET %s: %d round trips for %d requests, want exactly 1 each", path, got, n)
 			}
 		}

@@ -36,11 +36,11 @@ import (
 const leadColumns = `"leads"."id", "leads"."created_at", "leads"."updated_at", "leads"."tenant_id", "leads"."environment", "leads"."email", "leads"."email_normalized", "leads"."first_name", "leads"."last_name", "leads"."phone", "leads"."phone_normalized", "leads"."source", "leads"."status", "leads"."score", "leads"."assigned_to", "leads"."custom_fields", "leads"."merged_into", "leads"."version", "leads"."archived_at"`
 
 // The statements Leadron's ent layer sends (captured from the PostgreSQL
-// log), tenant predicate duplicated by its interceptor and all.
+// log), tenant and environment predicates and all.
 const (
-	getSQL    = `SELECT ` + leadColumns + ` FROM "leads" WHERE (("leads"."id" = $1 AND "leads"."tenant_id" = $2) AND "leads"."tenant_id" = $3) AND "leads"."environment" = $4 LIMIT 2`
-	firstSQL  = `SELECT ` + leadColumns + ` FROM "leads" WHERE ((("leads"."archived_at" IS NULL AND "leads"."merged_into" IS NULL) AND "leads"."tenant_id" = $1) AND "leads"."tenant_id" = $2) AND "leads"."environment" = $3 ORDER BY "leads"."created_at" DESC, "leads"."id" DESC LIMIT %d`
-	afterSQL  = `SELECT ` + leadColumns + ` FROM "leads" WHERE (((("leads"."archived_at" IS NULL AND "leads"."merged_into" IS NULL) AND ("leads"."created_at", "leads"."id") < ($1, $2)) AND "leads"."tenant_id" = $3) AND "leads"."tenant_id" = $4) AND "leads"."environment" = $5 ORDER BY "leads"."created_at" DESC, "leads"."id" DESC LIMIT %d`
+	getSQL    = `SELECT ` + leadColumns + ` FROM "leads" WHERE ("leads"."id" = $1 AND "leads"."tenant_id" = $2) AND "leads"."environment" = $3 LIMIT 2`
+	firstSQL  = `SELECT ` + leadColumns + ` FROM "leads" WHERE (("leads"."merged_into" IS NULL AND "leads"."archived_at" IS NULL) AND "leads"."tenant_id" = $1) AND "leads"."environment" = $2 ORDER BY "leads"."created_at" DESC, "leads"."id" DESC LIMIT %d`
+	afterSQL  = `SELECT ` + leadColumns + ` FROM "leads" WHERE ((("leads"."merged_into" IS NULL AND "leads"."archived_at" IS NULL) AND ("leads"."created_at", "leads"."id") < ($1, $2)) AND "leads"."tenant_id" = $3) AND "leads"."environment" = $4 ORDER BY "leads"."created_at" DESC, "leads"."id" DESC LIMIT %d`
 	insertSQL = `INSERT INTO "leads" ("created_at", "updated_at", "environment", "email", "email_normalized", "first_name", "last_name", "phone", "phone_normalized", "source", "status", "score", "custom_fields", "version", "tenant_id") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING "id"`
 )
 
@@ -273,16 +273,16 @@ type pgStore struct {
 
 func (p pgStore) get(ctx context.Context, id int64) (*lead, error) {
 	var l lead
-	return &l, p.pool.QueryRow(ctx, getSQL, id, p.tenant, p.tenant, p.env).Scan(l.dest()...)
+	return &l, p.pool.QueryRow(ctx, getSQL, id, p.tenant, p.env).Scan(l.dest()...)
 }
 
 func (p pgStore) list(ctx context.Context, limit int, afterTS *time.Time, afterID int64) ([]lead, error) {
 	var rows pgx.Rows
 	var err error
 	if afterTS == nil {
-		rows, err = p.pool.Query(ctx, fmt.Sprintf(firstSQL, limit), p.tenant, p.tenant, p.env)
+		rows, err = p.pool.Query(ctx, fmt.Sprintf(firstSQL, limit), p.tenant, p.env)
 	} else {
-		rows, err = p.pool.Query(ctx, fmt.Sprintf(afterSQL, limit), *afterTS, afterID, p.tenant, p.tenant, p.env)
+		rows, err = p.pool.Query(ctx, fmt.Sprintf(afterSQL, limit), *afterTS, afterID, p.tenant, p.env)
 	}
 	if err != nil {
 		return nil, err
@@ -323,16 +323,16 @@ var (
 
 func (s sqliteStore) get(ctx context.Context, id int64) (*lead, error) {
 	var l lead
-	return &l, s.db.QueryRowContext(ctx, sqliteGet, id, s.tenant, s.tenant, s.env).Scan(l.dest()...)
+	return &l, s.db.QueryRowContext(ctx, sqliteGet, id, s.tenant, s.env).Scan(l.dest()...)
 }
 
 func (s sqliteStore) list(ctx context.Context, limit int, afterTS *time.Time, afterID int64) ([]lead, error) {
 	var rows *sql.Rows
 	var err error
 	if afterTS == nil {
-		rows, err = s.db.QueryContext(ctx, fmt.Sprintf(sqliteFirst, limit), s.tenant, s.tenant, s.env)
+		rows, err = s.db.QueryContext(ctx, fmt.Sprintf(sqliteFirst, limit), s.tenant, s.env)
 	} else {
-		rows, err = s.db.QueryContext(ctx, fmt.Sprintf(sqliteAfter, limit), *afterTS, afterID, s.tenant, s.tenant, s.env)
+		rows, err = s.db.QueryContext(ctx, fmt.Sprintf(sqliteAfter, limit), *afterTS, afterID, s.tenant, s.env)
 	}
 	if err != nil {
 		return nil, err

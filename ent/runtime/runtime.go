@@ -36,26 +36,21 @@ func init() {
 		})
 	}
 	apikeyMixinHooks1 := apikeyMixin[1].Hooks()
-	apikeyMixinHooks2 := apikeyMixin[2].Hooks()
 	apikeyHooks := schema.APIKey{}.Hooks()
 
 	apikey.Hooks[1] = apikeyMixinHooks1[0]
 
-	apikey.Hooks[2] = apikeyMixinHooks2[0]
+	apikey.Hooks[2] = apikeyHooks[0]
 
-	apikey.Hooks[3] = apikeyHooks[0]
+	apikey.Hooks[3] = apikeyHooks[1]
 
-	apikey.Hooks[4] = apikeyHooks[1]
-
-	apikey.Hooks[5] = apikeyHooks[2]
+	apikey.Hooks[4] = apikeyHooks[2]
 	apikeyMixinInters1 := apikeyMixin[1].Interceptors()
-	apikeyMixinInters2 := apikeyMixin[2].Interceptors()
 	apikey.Interceptors[0] = apikeyMixinInters1[0]
-	apikey.Interceptors[1] = apikeyMixinInters2[0]
 	apikeyMixinFields0 := apikeyMixin[0].Fields()
 	_ = apikeyMixinFields0
-	apikeyMixinFields2 := apikeyMixin[2].Fields()
-	_ = apikeyMixinFields2
+	apikeyMixinFields1 := apikeyMixin[1].Fields()
+	_ = apikeyMixinFields1
 	apikeyFields := schema.APIKey{}.Fields()
 	_ = apikeyFields
 	// apikeyDescCreatedAt is the schema descriptor for created_at field.
@@ -69,7 +64,7 @@ func init() {
 	// apikey.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
 	apikey.UpdateDefaultUpdatedAt = apikeyDescUpdatedAt.UpdateDefault.(func() time.Time)
 	// apikeyDescEnvironment is the schema descriptor for environment field.
-	apikeyDescEnvironment := apikeyMixinFields2[0].Descriptor()
+	apikeyDescEnvironment := apikeyMixinFields1[1].Descriptor()
 	// apikey.EnvironmentValidator is a validator for the "environment" field. It is called by the builders before save.
 	apikey.EnvironmentValidator = apikeyDescEnvironment.Validators[0].(func(string) error)
 	// apikeyDescName is the schema descriptor for name field.
@@ -101,21 +96,16 @@ func init() {
 		})
 	}
 	auditeventMixinHooks0 := auditeventMixin[0].Hooks()
-	auditeventMixinHooks1 := auditeventMixin[1].Hooks()
 
 	auditevent.Hooks[1] = auditeventMixinHooks0[0]
-
-	auditevent.Hooks[2] = auditeventMixinHooks1[0]
 	auditeventMixinInters0 := auditeventMixin[0].Interceptors()
-	auditeventMixinInters1 := auditeventMixin[1].Interceptors()
 	auditevent.Interceptors[0] = auditeventMixinInters0[0]
-	auditevent.Interceptors[1] = auditeventMixinInters1[0]
-	auditeventMixinFields1 := auditeventMixin[1].Fields()
-	_ = auditeventMixinFields1
+	auditeventMixinFields0 := auditeventMixin[0].Fields()
+	_ = auditeventMixinFields0
 	auditeventFields := schema.AuditEvent{}.Fields()
 	_ = auditeventFields
 	// auditeventDescEnvironment is the schema descriptor for environment field.
-	auditeventDescEnvironment := auditeventMixinFields1[0].Descriptor()
+	auditeventDescEnvironment := auditeventMixinFields0[1].Descriptor()
 	// auditevent.EnvironmentValidator is a validator for the "environment" field. It is called by the builders before save.
 	auditevent.EnvironmentValidator = auditeventDescEnvironment.Validators[0].(func(string) error)
 	// auditeventDescCreatedAt is the schema descriptor for created_at field.
@@ -153,24 +143,19 @@ func init() {
 		})
 	}
 	duplicatecandidateMixinHooks0 := duplicatecandidateMixin[0].Hooks()
-	duplicatecandidateMixinHooks1 := duplicatecandidateMixin[1].Hooks()
 	duplicatecandidateHooks := schema.DuplicateCandidate{}.Hooks()
 
 	duplicatecandidate.Hooks[1] = duplicatecandidateMixinHooks0[0]
 
-	duplicatecandidate.Hooks[2] = duplicatecandidateMixinHooks1[0]
-
-	duplicatecandidate.Hooks[3] = duplicatecandidateHooks[0]
+	duplicatecandidate.Hooks[2] = duplicatecandidateHooks[0]
 	duplicatecandidateMixinInters0 := duplicatecandidateMixin[0].Interceptors()
-	duplicatecandidateMixinInters1 := duplicatecandidateMixin[1].Interceptors()
 	duplicatecandidate.Interceptors[0] = duplicatecandidateMixinInters0[0]
-	duplicatecandidate.Interceptors[1] = duplicatecandidateMixinInters1[0]
-	duplicatecandidateMixinFields1 := duplicatecandidateMixin[1].Fields()
-	_ = duplicatecandidateMixinFields1
+	duplicatecandidateMixinFields0 := duplicatecandidateMixin[0].Fields()
+	_ = duplicatecandidateMixinFields0
 	duplicatecandidateFields := schema.DuplicateCandidate{}.Fields()
 	_ = duplicatecandidateFields
 	// duplicatecandidateDescEnvironment is the schema descriptor for environment field.
-	duplicatecandidateDescEnvironment := duplicatecandidateMixinFields1[0].Descriptor()
+	duplicatecandidateDescEnvironment := duplicatecandidateMixinFields0[1].Descriptor()
 	// duplicatecandidate.EnvironmentValidator is a validator for the "environment" field. It is called by the builders before save.
 	duplicatecandidate.EnvironmentValidator = duplicatecandidateDescEnvironment.Validators[0].(func(string) error)
 	// duplicatecandidateDescCreatedAt is the schema descriptor for created_at field.
@@ -188,21 +173,16 @@ func init() {
 		})
 	}
 	idempotencykeyMixinHooks0 := idempotencykeyMixin[0].Hooks()
-	idempotencykeyMixinHooks1 := idempotencykeyMixin[1].Hooks()
 
 	idempotencykey.Hooks[1] = idempotencykeyMixinHooks0[0]
-
-	idempotencykey.Hooks[2] = idempotencykeyMixinHooks1[0]
 	idempotencykeyMixinInters0 := idempotencykeyMixin[0].Interceptors()
-	idempotencykeyMixinInters1 := idempotencykeyMixin[1].Interceptors()
 	idempotencykey.Interceptors[0] = idempotencykeyMixinInters0[0]
-	idempotencykey.Interceptors[1] = idempotencykeyMixinInters1[0]
-	idempotencykeyMixinFields1 := idempotencykeyMixin[1].Fields()
-	_ = idempotencykeyMixinFields1
+	idempotencykeyMixinFields0 := idempotencykeyMixin[0].Fields()
+	_ = idempotencykeyMixinFields0
 	idempotencykeyFields := schema.IdempotencyKey{}.Fields()
 	_ = idempotencykeyFields
 	// idempotencykeyDescEnvironment is the schema descriptor for environment field.
-	idempotencykeyDescEnvironment := idempotencykeyMixinFields1[0].Descriptor()
+	idempotencykeyDescEnvironment := idempotencykeyMixinFields0[1].Descriptor()
 	// idempotencykey.EnvironmentValidator is a validator for the "environment" field. It is called by the builders before save.
 	idempotencykey.EnvironmentValidator = idempotencykeyDescEnvironment.Validators[0].(func(string) error)
 	// idempotencykeyDescKey is the schema descriptor for key field.
@@ -242,38 +222,33 @@ func init() {
 		})
 	}
 	leadMixinHooks1 := leadMixin[1].Hooks()
-	leadMixinHooks2 := leadMixin[2].Hooks()
 	leadHooks := schema.Lead{}.Hooks()
 
 	lead.Hooks[1] = leadMixinHooks1[0]
 
-	lead.Hooks[2] = leadMixinHooks2[0]
+	lead.Hooks[2] = leadHooks[0]
 
-	lead.Hooks[3] = leadHooks[0]
+	lead.Hooks[3] = leadHooks[1]
 
-	lead.Hooks[4] = leadHooks[1]
+	lead.Hooks[4] = leadHooks[2]
 
-	lead.Hooks[5] = leadHooks[2]
+	lead.Hooks[5] = leadHooks[3]
 
-	lead.Hooks[6] = leadHooks[3]
+	lead.Hooks[6] = leadHooks[4]
 
-	lead.Hooks[7] = leadHooks[4]
+	lead.Hooks[7] = leadHooks[5]
 
-	lead.Hooks[8] = leadHooks[5]
+	lead.Hooks[8] = leadHooks[6]
 
-	lead.Hooks[9] = leadHooks[6]
+	lead.Hooks[9] = leadHooks[7]
 
-	lead.Hooks[10] = leadHooks[7]
-
-	lead.Hooks[11] = leadHooks[8]
+	lead.Hooks[10] = leadHooks[8]
 	leadMixinInters1 := leadMixin[1].Interceptors()
-	leadMixinInters2 := leadMixin[2].Interceptors()
 	lead.Interceptors[0] = leadMixinInters1[0]
-	lead.Interceptors[1] = leadMixinInters2[0]
 	leadMixinFields0 := leadMixin[0].Fields()
 	_ = leadMixinFields0
-	leadMixinFields2 := leadMixin[2].Fields()
-	_ = leadMixinFields2
+	leadMixinFields1 := leadMixin[1].Fields()
+	_ = leadMixinFields1
 	leadFields := schema.Lead{}.Fields()
 	_ = leadFields
 	// leadDescCreatedAt is the schema descriptor for created_at field.
@@ -287,7 +262,7 @@ func init() {
 	// lead.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
 	lead.UpdateDefaultUpdatedAt = leadDescUpdatedAt.UpdateDefault.(func() time.Time)
 	// leadDescEnvironment is the schema descriptor for environment field.
-	leadDescEnvironment := leadMixinFields2[0].Descriptor()
+	leadDescEnvironment := leadMixinFields1[1].Descriptor()
 	// lead.EnvironmentValidator is a validator for the "environment" field. It is called by the builders before save.
 	lead.EnvironmentValidator = leadDescEnvironment.Validators[0].(func(string) error)
 	// leadDescEmail is the schema descriptor for email field.

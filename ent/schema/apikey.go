@@ -20,7 +20,7 @@ type APIKey struct{ ent.Schema }
 
 // Mixin of the APIKey.
 func (APIKey) Mixin() []ent.Mixin {
-	return []ent.Mixin{TimeMixin{}, TenantMixin{}, EnvironmentMixin{}}
+	return []ent.Mixin{TimeMixin{}, TenantEnvironmentMixin{}}
 }
 
 // Fields of the APIKey.

@@ -19,7 +19,7 @@ type AuditEvent struct{ ent.Schema }
 
 // Mixin of the AuditEvent.
 func (AuditEvent) Mixin() []ent.Mixin {
-	return []ent.Mixin{TenantMixin{}, EnvironmentMixin{}}
+	return []ent.Mixin{TenantEnvironmentMixin{}}
 }
 
 // Fields of the AuditEvent.

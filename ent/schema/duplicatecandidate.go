@@ -22,7 +22,7 @@ type DuplicateCandidate struct{ ent.Schema }
 
 // Mixin of the DuplicateCandidate.
 func (DuplicateCandidate) Mixin() []ent.Mixin {
-	return []ent.Mixin{TenantMixin{}, EnvironmentMixin{}}
+	return []ent.Mixin{TenantEnvironmentMixin{}}
 }
 
 // Fields of the DuplicateCandidate.

@@ -18,7 +18,7 @@ type IdempotencyKey struct{ ent.Schema }
 
 // Mixin of the IdempotencyKey.
 func (IdempotencyKey) Mixin() []ent.Mixin {
-	return []ent.Mixin{TenantMixin{}, EnvironmentMixin{}}
+	return []ent.Mixin{TenantEnvironmentMixin{}}
 }
 
 // Fields of the IdempotencyKey.

@@ -28,7 +28,7 @@ type Lead struct{ ent.Schema }
 
 // Mixin of the Lead.
 func (Lead) Mixin() []ent.Mixin {
-	return []ent.Mixin{TimeMixin{}, TenantMixin{}, EnvironmentMixin{}}
+	return []ent.Mixin{TimeMixin{}, TenantEnvironmentMixin{}}
 }
 
 // Fields of the Lead.

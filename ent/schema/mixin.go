@@ -55,7 +55,6 @@ func (TenantMixin) Edges() []ent.Edge {
 }
 
 // Interceptors of the TenantMixin: every query sees only the viewer's tenant.
-// A type that also has the EnvironmentMixin is filtered by environment too.
 func (TenantMixin) Interceptors() []ent.Interceptor {
 	return []ent.Interceptor{rule.FilterTenant(false)}
 }
@@ -66,25 +65,34 @@ func (TenantMixin) Hooks() []ent.Hook {
 	return []ent.Hook{rule.ScopeMutations(false)}
 }
 
-// EnvironmentMixin binds a row to the live or sandbox environment of its
-// tenant. Like the tenant, it comes from the viewer and cannot change.
-type EnvironmentMixin struct{ mixin.Schema }
+// TenantEnvironmentMixin binds a row to one tenant and to its live or
+// sandbox environment: the TenantMixin's field and edge, plus the
+// environment. Like the tenant, the environment comes from the viewer and
+// cannot change. It is one mixin, not an environment mixin beside the
+// tenant's, so that no type can be filtered by environment without its
+// tenant, and each query carries the tenant predicate once.
+type TenantEnvironmentMixin struct{ mixin.Schema }
 
-// Fields of the EnvironmentMixin.
-func (EnvironmentMixin) Fields() []ent.Field {
-	return []ent.Field{
+// Fields of the TenantEnvironmentMixin.
+func (TenantEnvironmentMixin) Fields() []ent.Field {
+	return append(TenantMixin{}.Fields(),
 		field.String("environment").Immutable().Validate(validEnvironment).
 			Annotations(entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput, entgql.SkipWhereInput)),
-	}
+	)
 }
 
-// Interceptors of the EnvironmentMixin.
-func (EnvironmentMixin) Interceptors() []ent.Interceptor {
+// Edges of the TenantEnvironmentMixin.
+func (TenantEnvironmentMixin) Edges() []ent.Edge { return TenantMixin{}.Edges() }
+
+// Interceptors of the TenantEnvironmentMixin: every query sees only the
+// viewer's tenant and environment.
+func (TenantEnvironmentMixin) Interceptors() []ent.Interceptor {
 	return []ent.Interceptor{rule.FilterTenant(true)}
 }
 
-// Hooks of the EnvironmentMixin.
-func (EnvironmentMixin) Hooks() []ent.Hook {
+// Hooks of the TenantEnvironmentMixin: creates take the viewer's tenant and
+// environment, and updates and deletes touch only the viewer's rows.
+func (TenantEnvironmentMixin) Hooks() []ent.Hook {
 	return []ent.Hook{rule.ScopeMutations(true)}
 }
 

@@ -3,6 +3,7 @@ package rule_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	"entgo.io/ent/privacy"
@@ -334,4 +335,59 @@ func assertLead(t *testing.T, db *store.DB, tn testutil.Tenant, id, score int) {
 // must.
 func write(ctx context.Context, db *store.DB, op func(c *ent.Client) error) error {
 	return store.InTx(ctx, db.Client, op)
+}
+
+// Every tenant-scoped read carries the tenant predicate exactly once, and
+// the environment predicate once where the type has one: the filter is one
+// interceptor per type, so no query pays for a repeated predicate, and none
+// is filtered by environment without its tenant.
+func TestTenantPredicateOnce(t *testing.T) {
+	testutil.EachDB(t, func(t *testing.T, plain *store.DB) {
+		a := testutil.NewTenant(t, plain, "acme")
+		db, sent := testutil.CountStatements(plain)
+		ctx := a.System(live)
+		c := db.Client
+		tests := []struct {
+			name            string
+			read            func() error
+			withEnvironment bool
+		}{
+			{"leads", func() error { _, err := c.Lead.Query().All(ctx); return err }, true},
+			{"lead count", func() error { _, err := c.Lead.Query().Count(ctx); return err }, true},
+			{"api keys", func() error { _, err := c.APIKey.Query().All(ctx); return err }, true},
+			{"audit events", func() error { _, err := c.AuditEvent.Query().All(ctx); return err }, true},
+			{"users", func() error { _, err := c.User.Query().All(ctx); return err }, false},
+		}
+		for _, tc := range tests {
+			t.Run(tc.name, func(t *testing.T) {
+				sent.Reset()
+				if err := tc.read(); err != nil {
+					t.Fatal(err)
+				}
+				stmts := sent.Sent()
+				if len(stmts) != 1 {
+					t.Fatalf("%d statements: %q", len(stmts), stmts)
+				}
+				q := stmts[0]
+				if n := strings.Count(q, `tenant_id`+quote(db)+` = `); n != 1 {
+					t.Errorf("tenant predicate %d times in %s", n, q)
+				}
+				want := 0
+				if tc.withEnvironment {
+					want = 1
+				}
+				if n := strings.Count(q, `environment`+quote(db)+` = `); n != want {
+					t.Errorf("environment predicate %d times (want %d) in %s", n, want, q)
+				}
+			})
+		}
+	})
+}
+
+// quote is the identifier quote of db's SQL: ` on SQLite, " on PostgreSQL.
+func quote(db *store.DB) string {
+	if db.Dialect == "postgres" {
+		return `"`
+	}
+	return "`"
 }
