@@ -2,7 +2,9 @@ package rest_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"log/slog"
 	mrand "math/rand/v2"
 	"net/url"
 	"sync"
@@ -16,11 +18,13 @@ import (
 	"github.com/leadron/leadron/ent/auditevent"
 	"github.com/leadron/leadron/ent/lead"
 	"github.com/leadron/leadron/internal/apitest"
+	"github.com/leadron/leadron/internal/jobs"
 	"github.com/leadron/leadron/internal/ratelimit"
 	"github.com/leadron/leadron/internal/server"
 	"github.com/leadron/leadron/internal/store"
 	"github.com/leadron/leadron/internal/testutil"
 	"github.com/leadron/leadron/rest"
+	"github.com/riverqueue/river/rivertype"
 )
 
 // While PostgreSQL is unreachable, requests fail fast with 503 in the
@@ -103,6 +107,13 @@ func TestNoLostOrDoubledWritesUnderCuts(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// The duplicate checks run beside, through the same proxied database,
+	// so the cuts hit them too: a failed attempt is retried soon, and a job
+	// whose worker lost track of it is rescued after 5 s.
+	testutil.StartJobs(t, db, jobs.Config{RetryDelay: 100 * time.Millisecond, RescueStuckJobsAfter: 5 * time.Second,
+		Logger: slog.New(slog.DiscardHandler)}) // River logs every cut
+	began := time.Now()
+
 	const clients, total = 32, 1000
 	stop := make(chan struct{})
 	chaos := make(chan struct{})
@@ -157,13 +168,35 @@ func TestNoLostOrDoubledWritesUnderCuts(t *testing.T) {
 	leads := db.Client.Lead.Query().Where(lead.EmailHasPrefix("chaos")).CountX(ctx)
 	distinct := len(db.Client.Lead.Query().Where(lead.EmailHasPrefix("chaos")).GroupBy(lead.FieldEmail).StringsX(ctx))
 	events := db.Client.AuditEvent.Query().Where(auditevent.Action("lead.created")).CountX(ctx)
-	t.Logf("%d retries", retries.Load())
+	t.Logf("%d retries; the leads took %s", retries.Load(), time.Since(began).Round(time.Millisecond))
 	if leads != total || distinct != total {
 		t.Errorf("%d leads (%d distinct), want exactly %d", leads, distinct, total)
 	}
 	if events != total+1 { // and the fixture's lead
 		t.Errorf("%d lead.created events, want %d", events, total+1)
 	}
+	// Exactly one duplicate check per lead, each completed.
+	chaosLeads := map[int]bool{}
+	for _, id := range db.Client.Lead.Query().Where(lead.EmailHasPrefix("chaos")).IDsX(ctx) {
+		chaosLeads[id] = true
+	}
+	checks := map[int]int{}
+	for _, j := range testutil.WaitForJobs(t, db) {
+		var args jobs.DuplicateCheckArgs
+		if err := json.Unmarshal(j.EncodedArgs, &args); err != nil || !chaosLeads[args.LeadID] {
+			continue
+		}
+		if j.State != rivertype.JobStateCompleted {
+			t.Errorf("the duplicate check of lead %d is %s: %+v", args.LeadID, j.State, j.Errors)
+		}
+		checks[args.LeadID]++
+	}
+	for id := range chaosLeads {
+		if checks[id] != 1 {
+			t.Errorf("lead %d has %d duplicate checks, want 1", id, checks[id])
+		}
+	}
+	t.Logf("%d completed duplicate checks after %s", len(checks), time.Since(began).Round(time.Millisecond))
 }
 
 // proxiedPostgres opens a fresh PostgreSQL database through a proxy the

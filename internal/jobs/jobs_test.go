@@ -353,3 +353,33 @@ func TestFailingJobIsRetriedThenDiscarded(t *testing.T) {
 		}
 	})
 }
+
+// With RetryDelay, a failed job is tried again after that delay rather than
+// River's backoff (a second at the first retry, 16 s at the second).
+func TestRetryDelay(t *testing.T) {
+	testutil.EachDB(t, func(t *testing.T, db *store.DB) {
+		acme := testutil.NewTenant(t, db, "acme")
+		l := newLead(t, db, acme, live, "jane@acme.test", "")
+		var attempts atomic.Int32
+		testutil.StartJobs(t, db, jobs.Config{RetryDelay: 50 * time.Millisecond, Intercept: func(ctx context.Context, job *river.Job[jobs.DuplicateCheckArgs]) error {
+			if job.Args.LeadID == l.ID && attempts.Add(1) == 1 {
+				return errors.New("a cut connection")
+			}
+			return nil
+		}})
+		all := testutil.WaitForJobs(t, db)
+		var done *rivertype.JobRow
+		for _, j := range all {
+			var args jobs.DuplicateCheckArgs
+			if json.Unmarshal(j.EncodedArgs, &args) == nil && args.LeadID == l.ID {
+				done = j
+			}
+		}
+		if done == nil || done.State != rivertype.JobStateCompleted || len(done.Errors) != 1 || done.AttemptedAt == nil {
+			t.Fatalf("the lead's job: %+v", done)
+		}
+		if gap := done.AttemptedAt.Sub(done.Errors[0].At); gap > 500*time.Millisecond {
+			t.Errorf("the retry came %s after the failure; want about 50ms", gap)
+		}
+	})
+}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 
 	gen "github.com/leadron/leadron/ent"
 )
@@ -23,6 +24,10 @@ type Config struct {
 	// RescueStuckJobsAfter is how long a job may run before River assumes
 	// its worker died and schedules it again (default River's, 1 hour).
 	RescueStuckJobsAfter time.Duration
+	// RetryDelay, when set, is the wait before each retry of a failed job
+	// instead of River's exponential backoff (about attempt⁴ seconds).
+	// Tests that fail jobs on purpose set it, so as not to wait.
+	RetryDelay time.Duration
 	// Intercept, when set, runs before each duplicate check; an error fails
 	// that attempt. Tests use it to fail or block a job.
 	Intercept func(context.Context, *river.Job[DuplicateCheckArgs]) error
@@ -55,6 +60,9 @@ func NewRunner(b Backend, client *gen.Client, cfg Config) (*Runner, error) {
 	if cfg.PollInterval > 0 && cfg.PollInterval < river.FetchCooldownDefault {
 		rc.FetchCooldown = cfg.PollInterval
 	}
+	if cfg.RetryDelay > 0 {
+		rc.RetryPolicy = fixedRetry(cfg.RetryDelay)
+	}
 	if cfg.RescueStuckJobsAfter > 0 && cfg.RescueStuckJobsAfter < river.JobTimeoutDefault {
 		// River refuses to rescue a job before it can have timed out.
 		rc.JobTimeout = cfg.RescueStuckJobsAfter
@@ -65,6 +73,11 @@ func NewRunner(b Backend, client *gen.Client, cfg Config) (*Runner, error) {
 	}
 	return &Runner{client: q.client}, nil
 }
+
+// fixedRetry retries a failed job after the same delay each time.
+type fixedRetry time.Duration
+
+func (d fixedRetry) NextRetry(*rivertype.JobRow) time.Time { return time.Now().Add(time.Duration(d)) }
 
 // Start starts working jobs in the background. It runs until Stop; ctx only
 // carries values (cancelling it does not stop the runner: shutdown is
