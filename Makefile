@@ -58,7 +58,7 @@ lint:
 clean:
 	rm -rf bin leadron.db leadron.db-shm leadron.db-wal
 
-.PHONY: bench bench-quick
+.PHONY: bench bench-quick soak
 
 ## bench: load benchmark of the real server against a raw pgx/SQLite baseline (wrk; PostgreSQL and SQLite; under 10 minutes)
 bench:
@@ -67,3 +67,8 @@ bench:
 ## bench-quick: the same at c=64 only, one A B round, 2s runs (under 2 minutes)
 bench-quick:
 	$(GO) run ./bench/cmd/bench -quick
+
+## soak: SOAK_DURATION (default 10m) of mixed load on PostgreSQL from several tenants; fails on any 5xx or an upward trend in RSS, goroutines, DB connections or p99 (not in CI)
+SOAK_DURATION ?= 10m
+soak:
+	$(GO) run ./bench/cmd/soak -duration $(SOAK_DURATION)

@@ -1,11 +1,12 @@
 // Package metrics is Leadron's Prometheus instrumentation: a registry of its
 // own (Go runtime and process collectors, HTTP request counts and latencies
-// by chi route pattern, the number of failed background jobs) and the
-// handler that serves it at /metrics.
+// by chi route pattern, the number of failed background jobs, the database
+// connections) and the handler that serves it at /metrics.
 package metrics
 
 import (
 	"context"
+	"database/sql"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -31,10 +33,13 @@ type Metrics struct {
 	duration *prometheus.HistogramVec
 }
 
+// Option adds instruments to New's registry.
+type Option func(*Metrics)
+
 // New returns the metrics. failedJobs counts the discarded background jobs
 // (jobs.Queue.FailedCount); it is called at each scrape, with a
 // FailedJobsTimeout deadline, and an error reports 0 and is logged.
-func New(log *slog.Logger, failedJobs func(context.Context) (int, error)) *Metrics {
+func New(log *slog.Logger, failedJobs func(context.Context) (int, error), opts ...Option) *Metrics {
 	if log == nil {
 		log = slog.Default()
 	}
@@ -69,7 +74,44 @@ func New(log *slog.Logger, failedJobs func(context.Context) (int, error)) *Metri
 			return float64(n)
 		}),
 	)
+	for _, o := range opts {
+		o(m)
+	}
 	return m
+}
+
+// WithDB adds the database's connections, read at each scrape:
+//
+//   - leadron_db_open_connections and leadron_db_max_open_connections: the
+//     connections open to the database server and the most there may be.
+//     On PostgreSQL (pool not nil) they come from the pgx pool, which
+//     database/sql and the job runner both draw from; on SQLite, from db.
+//   - go_sql_*{db_name="leadron"}: database/sql's own statistics (in use,
+//     waits). On PostgreSQL database/sql keeps no idle connections (they
+//     go back to the pgx pool), so go_sql_open_connections counts only
+//     those in use there.
+func WithDB(db *sql.DB, pool *pgxpool.Pool) Option {
+	return func(m *Metrics) {
+		stats := func() (open, most int) {
+			if pool != nil {
+				s := pool.Stat()
+				return int(s.TotalConns()), int(s.MaxConns())
+			}
+			s := db.Stats()
+			return s.OpenConnections, s.MaxOpenConnections
+		}
+		m.reg.MustRegister(
+			collectors.NewDBStatsCollector(db, "leadron"),
+			prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+				Name: "leadron_db_open_connections",
+				Help: "Connections open to the database server (the pgx pool on PostgreSQL, database/sql on SQLite), in use or idle.",
+			}, func() float64 { open, _ := stats(); return float64(open) }),
+			prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+				Name: "leadron_db_max_open_connections",
+				Help: "The most connections the pool opens to the database server (0: no limit).",
+			}, func() float64 { _, most := stats(); return float64(most) }),
+		)
+	}
 }
 
 // Handler serves the registry in the Prometheus exposition format.

@@ -3,6 +3,7 @@ package metrics_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -14,6 +15,8 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/leadron/leadron/internal/metrics"
+	"github.com/leadron/leadron/internal/store"
+	"github.com/leadron/leadron/internal/testutil"
 )
 
 // scrape serves the requests through the middleware on a chi router with a
@@ -102,4 +105,35 @@ func TestFailedJobsGauge(t *testing.T) {
 			}
 		})
 	}
+}
+
+// The connection gauges count what is open to the database server: the pgx
+// pool on PostgreSQL (database/sql keeps no idle connections there), the
+// database/sql pool on SQLite.
+func TestDBConnectionGauges(t *testing.T) {
+	testutil.EachDB(t, func(t *testing.T, db *store.DB) {
+		if err := db.Ping(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		open, most := db.SQL.Stats().OpenConnections, db.SQL.Stats().MaxOpenConnections
+		if db.Pool != nil {
+			s := db.Pool.Stat()
+			open, most = int(s.TotalConns()), int(s.MaxConns())
+		}
+		if open < 1 || most < 1 {
+			t.Fatalf("open %d, max %d: want at least 1 each", open, most)
+		}
+		m := metrics.New(slog.New(slog.DiscardHandler), func(context.Context) (int, error) { return 0, nil }, metrics.WithDB(db.SQL, db.Pool))
+		body := scrape(t, m)
+		for _, want := range []string{
+			fmt.Sprintf("leadron_db_open_connections %d\n", open),
+			fmt.Sprintf("leadron_db_max_open_connections %d\n", most),
+			`go_sql_open_connections{db_name="leadron"}`,
+			`go_sql_wait_count_total{db_name="leadron"}`,
+		} {
+			if !strings.Contains(body, want) {
+				t.Errorf("want %q in\n%s", want, body)
+			}
+		}
+	})
 }

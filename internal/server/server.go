@@ -64,7 +64,7 @@ func New(d Deps) *Server {
 		d.RateLimits = rest.DefaultRateLimits
 	}
 	gate := rest.NewGate(auth, d.Limiter, d.RateLimits, d.Logger)
-	m := metrics.New(d.Logger, d.DB.Jobs.FailedCount)
+	m := metrics.New(d.Logger, d.DB.Jobs.FailedCount, metrics.WithDB(d.DB.SQL, d.DB.Pool))
 	r := chi.NewRouter()
 	// The metrics middleware sits outside Observe, so it counts the 500 that
 	// Observe writes for a panic.

@@ -48,7 +48,8 @@ func TestGraphQLRoutes(t *testing.T) {
 }
 
 // /metrics answers without credentials, with the Go runtime's metrics, the
-// failed-job gauge, and requests counted by route pattern, never raw path.
+// failed-job gauge, the database connections (SQLite: one), and requests
+// counted by route pattern, never raw path.
 func TestMetrics(t *testing.T) {
 	db := testutil.NewDB(t, "sqlite3")
 	env := apitest.New(t, db)
@@ -78,6 +79,9 @@ func TestMetrics(t *testing.T) {
 		{"no raw unmatched path", "/no/such/route", false},
 		{"Go collector", "go_goroutines", true},
 		{"failed jobs", "leadron_jobs_failed 0", true},
+		{"open database connections", "leadron_db_open_connections 1\n", true},
+		{"database connection limit", "leadron_db_max_open_connections 1\n", true},
+		{"database/sql statistics", `go_sql_open_connections{db_name="leadron"}`, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := strings.Contains(res.Body, tc.want); got != tc.present {

@@ -22,24 +22,19 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log"
 	"math"
-	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"text/tabwriter"
 	"time"
 
-	"entgo.io/ent/dialect"
-	"github.com/jackc/pgx/v5"
-
+	"github.com/leadron/leadron/bench/internal/harness"
 	"github.com/leadron/leadron/internal/store"
 )
 
@@ -78,6 +73,8 @@ func main() {
 	flag.StringVar(&o.logLevel, "log-level", "info", "the server's LEADRON_LOG_LEVEL (info logs every request, as in production)")
 	flag.IntVar(&o.threads, "t", 2, "wrk threads")
 	flag.Parse()
+	log.SetFlags(0)
+	log.SetPrefix("bench: ")
 	o.dbs = splitList(dbs)
 	defaults(&o, conns)
 	if err := run(o); err != nil {
@@ -121,8 +118,7 @@ func defaults(o *options, conns string) {
 		}
 	}
 	if o.pgAdminURL == "" {
-		o.pgAdminURL = firstNonEmpty(os.Getenv("LEADRON_BENCH_POSTGRES_URL"), os.Getenv("LEADRON_TEST_POSTGRES_URL"),
-			"postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable")
+		o.pgAdminURL = harness.DefaultPostgresURL()
 	}
 }
 
@@ -146,7 +142,7 @@ func run(o options) error {
 	if err != nil {
 		return err
 	}
-	root, err := repoRoot()
+	root, err := harness.RepoRoot()
 	if err != nil {
 		return err
 	}
@@ -181,7 +177,7 @@ func run(o options) error {
 	rep.Seconds = time.Since(start).Seconds()
 	summarize(rep)
 	printTable(os.Stdout, rep)
-	path, err := writeJSON(o.outDir, rep)
+	path, err := harness.WriteJSON(o.outDir, rep.StartedAt.Format("20060102T150405Z")+".json", rep)
 	if err != nil {
 		return err
 	}
@@ -214,39 +210,16 @@ func ensureWrk() (string, error) {
 		"`sudo apt-get install wrk` (Debian/Ubuntu), `sudo dnf install wrk` (Fedora), `brew install wrk` (macOS)")
 }
 
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for d := dir; ; d = filepath.Dir(d) {
-		if b, err := os.ReadFile(filepath.Join(d, "go.mod")); err == nil && bytes.Contains(b, []byte("module github.com/leadron/leadron")) {
-			return d, nil
-		}
-		if filepath.Dir(d) == d {
-			return "", errors.New("run from inside the leadron repository")
-		}
-	}
-}
-
 type binaries struct{ leadron, baseline string }
 
 func build(work string) (binaries, error) {
-	b := binaries{leadron: filepath.Join("bin", "leadron"), baseline: filepath.Join(work, "leadron-baseline")}
-	for _, step := range [][]string{
-		{"go", "build", "-o", b.leadron, "./cmd/leadron"},
-		{"go", "build", "-o", b.baseline, "./bench/baseline"},
-	} {
-		fmt.Fprintf(os.Stderr, "bench: %s\n", strings.Join(step, " "))
-		cmd := exec.Command(step[0], step[1:]...)
-		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-		if err := cmd.Run(); err != nil {
-			return b, fmt.Errorf("%s: %w", strings.Join(step, " "), err)
-		}
+	var b binaries
+	var err error
+	if b.leadron, err = harness.BuildLeadron(); err != nil {
+		return b, err
 	}
-	abs, err := filepath.Abs(b.leadron)
-	b.leadron = abs
-	return b, err
+	b.baseline = filepath.Join(work, "leadron-baseline")
+	return b, harness.GoBuild(b.baseline, "./bench/baseline")
 }
 
 // dbEnv is one database prepared for a run.
@@ -262,8 +235,8 @@ type dbEnv struct {
 	deepCursor  string // Leadron's `after` for a page deep in the table
 	deepTS      time.Time
 	deepID      int
-	leadron     *proc
-	baseline    *proc
+	leadron     *harness.Proc
+	baseline    *harness.Proc
 	graphqlNote string // why GraphQL scenarios are skipped, if they are
 }
 
@@ -272,58 +245,33 @@ func runDB(o options, name string, bins binaries, work, wrkPath string, rep *rep
 	ctx := context.Background()
 	e := &dbEnv{name: name}
 	leads := o.sqlLeads
-	switch name {
-	case "postgres":
+	if name == "postgres" {
 		leads = o.pgLeads
-		u, drop, err := createPostgresDB(ctx, o.pgAdminURL)
-		if err != nil {
-			return fmt.Errorf("creating the run's PostgreSQL database (is PostgreSQL running? set LEADRON_BENCH_POSTGRES_URL): %w", err)
-		}
-		if !o.keep {
-			defer drop()
-		}
-		e.url = u
-	case "sqlite":
-		e.url = "sqlite://" + filepath.Join(work, "bench.db")
-	default:
-		return fmt.Errorf("unknown database %q (postgres or sqlite)", name)
 	}
+	u, drop, err := harness.NewDatabase(ctx, name, o.pgAdminURL, "leadron_bench", work)
+	if err != nil {
+		return err
+	}
+	if !o.keep {
+		defer drop()
+	}
+	e.url = u
 	env := []string{"LEADRON_DATABASE_URL=" + e.url}
-	cli := func(args ...string) ([]byte, error) {
-		cmd := exec.Command(bins.leadron, args...)
-		cmd.Env = append(os.Environ(), env...)
-		var stderr bytes.Buffer
-		cmd.Stderr = io.MultiWriter(&stderr, progressOnly{os.Stderr})
-		out, err := cmd.Output()
-		if err != nil {
-			return nil, fmt.Errorf("leadron %s: %v: %s", args[0], err, lastLine(stderr.String()))
-		}
-		return out, nil
-	}
-	if _, err := cli("tenant", "create", "--slug", "bench", "--name", "Bench", "--plan", "enterprise",
-		"--owner-email", "owner@bench.test", "--owner-password", "bench-password-1", "--json"); err != nil {
+	cli := harness.CLI{Bin: bins.leadron, DBURL: e.url}
+	if err := cli.CreateTenant("bench", "Bench", "enterprise", "owner@bench.test", "bench-password-1"); err != nil {
 		return err
 	}
 	seedStart := time.Now()
-	out, err := cli("seed", "--tenant", "bench", "--leads", strconv.Itoa(leads), "--json")
+	seeded, err := cli.Seed("bench", leads)
 	if err != nil {
 		return err
 	}
-	var seeded map[string]any
-	_ = json.Unmarshal(out, &seeded)
 	seeded["wallSeconds"] = time.Since(seedStart).Seconds()
 	rep.Seeds[name] = seeded
 	fmt.Fprintf(os.Stderr, "bench: seeded %d leads in %.1fs\n", leads, time.Since(seedStart).Seconds())
-	out, err = cli("apikey", "create", "--tenant", "bench", "--user", "owner@bench.test", "--env", "live",
-		"--scopes", "full_access", "--name", "bench", "--json")
-	if err != nil {
+	if e.key, err = cli.CreateLiveKey("bench", "owner@bench.test", "bench"); err != nil {
 		return err
 	}
-	var key struct{ Key string }
-	if err := json.Unmarshal(out, &key); err != nil || key.Key == "" {
-		return fmt.Errorf("apikey create printed %q", out)
-	}
-	e.key = key.Key
 	if err := prepare(ctx, e, work, leads); err != nil {
 		return err
 	}
@@ -333,19 +281,19 @@ func runDB(o options, name string, bins binaries, work, wrkPath string, rep *rep
 		return err
 	}
 	defer logf.Close()
-	addr, baseAddr := freeAddr(), freeAddr()
-	e.leadron, err = start(bins.leadron, []string{"serve"}, append(env, "LEADRON_ADDR="+addr, "LEADRON_LOG_LEVEL="+o.logLevel,
+	addr, baseAddr := harness.FreeAddr(), harness.FreeAddr()
+	e.leadron, err = harness.Start(bins.leadron, []string{"serve"}, append(env, "LEADRON_ADDR="+addr, "LEADRON_LOG_LEVEL="+o.logLevel,
 		"LEADRON_IP_RATE_LIMIT=1000000000", "LEADRON_IP_RATE_BURST=1000000000"), logf, "http://"+addr, "/readyz")
 	if err != nil {
 		return fmt.Errorf("starting leadron: %w", err)
 	}
-	defer e.leadron.stop()
-	e.baseline, err = start(bins.baseline, []string{"-db", e.url, "-addr", baseAddr, "-tenant", strconv.Itoa(e.tenantID)},
+	defer e.leadron.Stop()
+	e.baseline, err = harness.Start(bins.baseline, []string{"-db", e.url, "-addr", baseAddr, "-tenant", strconv.Itoa(e.tenantID)},
 		nil, logf, "http://"+baseAddr, "/healthz")
 	if err != nil {
 		return fmt.Errorf("starting the baseline: %w", err)
 	}
-	defer e.baseline.stop()
+	defer e.baseline.Stop()
 	e.graphqlNote = probeGraphQL(e)
 
 	for _, sc := range scenarios() {
@@ -359,12 +307,12 @@ func runDB(o options, name string, bins binaries, work, wrkPath string, rep *rep
 			continue
 		}
 		a, b := sc.leadron(e), sc.baseline(e)
-		if err := check(e, a, e.leadron.url); err != nil {
+		if err := check(e, a, e.leadron.URL); err != nil {
 			rep.Errors = append(rep.Errors, fmt.Sprintf("%s %s: leadron: %v", name, sc.name, err))
 			fmt.Fprintf(os.Stderr, "bench: %s %s: leadron: %v\n", name, sc.name, err)
 			continue
 		}
-		if err := check(e, b, e.baseline.url); err != nil {
+		if err := check(e, b, e.baseline.URL); err != nil {
 			rep.Errors = append(rep.Errors, fmt.Sprintf("%s %s: baseline: %v", name, sc.name, err))
 			fmt.Fprintf(os.Stderr, "bench: %s %s: baseline: %v\n", name, sc.name, err)
 			continue
@@ -378,8 +326,8 @@ func runDB(o options, name string, bins binaries, work, wrkPath string, rep *rep
 			scripts[tgt] = p
 		}
 		// Warm both up (caches, connection pools, statement caches).
-		for _, tgt := range []*proc{e.leadron, e.baseline} {
-			name := map[*proc]string{e.leadron: "leadron", e.baseline: "baseline"}[tgt]
+		for _, tgt := range []*harness.Proc{e.leadron, e.baseline} {
+			name := map[*harness.Proc]string{e.leadron: "leadron", e.baseline: "baseline"}[tgt]
 			_, _ = runWrk(wrkPath, scripts[name], tgt, o.conns[0], o.threads, o.warmup)
 		}
 		for _, c := range o.conns {
@@ -412,43 +360,6 @@ func errNote(r runResult) string {
 	return fmt.Sprintf("  (%d non-2xx, %d socket errors)", r.Non2xx, r.SocketErrors)
 }
 
-// progressOnly passes the seed's progress bar through to the terminal and
-// drops log lines.
-type progressOnly struct{ w io.Writer }
-
-func (p progressOnly) Write(b []byte) (int, error) {
-	if bytes.Contains(b, []byte("seeding leads")) {
-		_, _ = p.w.Write(b)
-	}
-	return len(b), nil
-}
-
-func createPostgresDB(ctx context.Context, adminURL string) (string, func(), error) {
-	conn, err := pgx.Connect(ctx, adminURL)
-	if err != nil {
-		return "", nil, err
-	}
-	defer conn.Close(ctx)
-	name := fmt.Sprintf("leadron_bench_%d", time.Now().UnixNano())
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		return "", nil, err
-	}
-	u, err := url.Parse(adminURL)
-	if err != nil {
-		return "", nil, err
-	}
-	u.Path = "/" + name
-	drop := func() {
-		c, err := pgx.Connect(context.Background(), adminURL)
-		if err != nil {
-			return
-		}
-		defer c.Close(context.Background())
-		_, _ = c.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
-	}
-	return u.String(), drop, nil
-}
-
 // prepare reads what the scenarios need from the database: the tenant's
 // ID, a sample of lead IDs in both spellings, and a deep cursor. It also
 // lifts the tenant's rate limit, so the benchmark measures serving, not
@@ -463,37 +374,13 @@ func prepare(ctx context.Context, e *dbEnv, work string, leads int) error {
 	if err != nil {
 		return err
 	}
-	q := func(s string) string {
-		if db.Dialect == dialect.SQLite {
-			return strings.ReplaceAll(s, "$1", "?")
-		}
-		return s
-	}
-	if _, err := db.SQL.ExecContext(ctx, "UPDATE tenants SET rate_limit_per_minute = 1000000000, rate_limit_burst = 1000000000 WHERE slug = 'bench'"); err != nil {
-		return err
-	}
-	if err := db.SQL.QueryRowContext(ctx, "SELECT id FROM tenants WHERE slug = 'bench'").Scan(&e.tenantID); err != nil {
-		return err
-	}
-	rows, err := db.SQL.QueryContext(ctx, q("SELECT id FROM leads WHERE tenant_id = $1 AND environment = 'live' ORDER BY random() LIMIT 10000"), e.tenantID)
+	t, err := harness.PrepareTenant(ctx, db, "bench", 10000)
 	if err != nil {
 		return err
 	}
-	for rows.Next() {
-		var id int
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return err
-		}
-		e.ints = append(e.ints, id)
-		e.sqids = append(e.sqids, codec.Encode(id))
-	}
-	rows.Close()
-	if len(e.ints) == 0 {
-		return errors.New("no leads were seeded")
-	}
+	e.tenantID, e.ints, e.sqids = t.ID, t.Ints, t.Sqids
 	deep := leads * 9 / 10
-	row := db.SQL.QueryRowContext(ctx, q(fmt.Sprintf(`SELECT created_at, id FROM leads WHERE tenant_id = $1 AND environment = 'live'
+	row := db.SQL.QueryRowContext(ctx, harness.Rebind(db, fmt.Sprintf(`SELECT created_at, id FROM leads WHERE tenant_id = $1 AND environment = 'live'
 		AND archived_at IS NULL AND merged_into IS NULL ORDER BY created_at DESC, id DESC LIMIT 1 OFFSET %d`, deep)), e.tenantID)
 	if err := row.Scan(&e.deepTS, &e.deepID); err != nil {
 		return fmt.Errorf("finding a deep cursor: %w", err)
@@ -514,55 +401,6 @@ func prepare(ctx context.Context, e *dbEnv, work string, leads int) error {
 		return err
 	}
 	return os.WriteFile(e.intsFile, []byte(strings.Join(ints, "\n")+"\n"), 0o644)
-}
-
-// proc is a started server.
-type proc struct {
-	cmd    *exec.Cmd
-	url    string
-	pid    int
-	exited chan error
-}
-
-func start(bin string, args, env []string, log io.Writer, base, ready string) (*proc, error) {
-	cmd := exec.Command(bin, args...)
-	cmd.Env = append(os.Environ(), env...)
-	cmd.Stdout, cmd.Stderr = log, log
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	p := &proc{cmd: cmd, url: base, pid: cmd.Process.Pid, exited: make(chan error, 1)}
-	go func() { p.exited <- cmd.Wait() }()
-	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		select {
-		case err := <-p.exited:
-			return nil, fmt.Errorf("exited: %v (see the server log)", err)
-		default:
-		}
-		if res, err := http.Get(base + ready); err == nil {
-			res.Body.Close()
-			if res.StatusCode == http.StatusOK {
-				return p, nil
-			}
-		}
-	}
-	p.stop()
-	return nil, errors.New("did not become ready within 60s")
-}
-
-// stop ends the server with SIGTERM, and kills it if it has not stopped
-// within 10 seconds.
-func (p *proc) stop() {
-	if p == nil {
-		return
-	}
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.exited:
-	case <-time.After(10 * time.Second):
-		_ = p.cmd.Process.Kill()
-		<-p.exited
-	}
 }
 
 // request is one scenario's request for one server, as the Lua script
@@ -652,7 +490,7 @@ func scenarios() []scenario {
 
 // probeGraphQL says why GraphQL scenarios cannot run, or "" when they can.
 func probeGraphQL(e *dbEnv) string {
-	req, _ := http.NewRequest("POST", e.leadron.url+"/graphql", strings.NewReader(`{"query":"{ __typename }"}`))
+	req, _ := http.NewRequest("POST", e.leadron.URL+"/graphql", strings.NewReader(`{"query":"{ __typename }"}`))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("X-API-Key", e.key)
 	res, err := http.DefaultClient.Do(req)
@@ -781,35 +619,35 @@ type runResult struct {
 	PeakRSSMB    float64 `json:"peakRssMB"`
 }
 
-func runWrk(wrkPath, script string, p *proc, conns, threads int, d time.Duration) (runResult, error) {
+func runWrk(wrkPath, script string, p *harness.Proc, conns, threads int, d time.Duration) (runResult, error) {
 	threads = min(threads, conns)
 	secs := max(1, int(math.Round(d.Seconds())))
 	args := []string{"-t", strconv.Itoa(threads), "-c", strconv.Itoa(conns), "-d", strconv.Itoa(secs) + "s",
-		"--latency", "--timeout", "10s", "-s", script, p.url}
+		"--latency", "--timeout", "10s", "-s", script, p.URL}
 	if d < time.Second {
 		args[5] = fmt.Sprintf("%dms", d.Milliseconds())
 	}
-	cpu0, _ := cpuSeconds(p.pid)
+	cpu0, _ := harness.CPUSeconds(p.PID)
 	stopRSS := make(chan struct{})
 	peak := make(chan float64, 1)
 	go func() {
-		mx := rssMB(p.pid)
+		mx := harness.RSSMB(p.PID)
 		t := time.NewTicker(100 * time.Millisecond)
 		defer t.Stop()
 		for {
 			select {
 			case <-stopRSS:
-				peak <- max(mx, rssMB(p.pid))
+				peak <- max(mx, harness.RSSMB(p.PID))
 				return
 			case <-t.C:
-				mx = max(mx, rssMB(p.pid))
+				mx = max(mx, harness.RSSMB(p.PID))
 			}
 		}
 	}()
 	t0 := time.Now()
 	out, err := exec.Command(wrkPath, args...).CombinedOutput()
 	wall := time.Since(t0).Seconds()
-	cpu1, _ := cpuSeconds(p.pid)
+	cpu1, _ := harness.CPUSeconds(p.PID)
 	close(stopRSS)
 	r := runResult{CPUSeconds: cpu1 - cpu0, WallSeconds: wall, PeakRSSMB: <-peak}
 	if err != nil {
@@ -868,40 +706,6 @@ func parseDur(s string) float64 {
 		}
 	}
 	return math.NaN()
-}
-
-// cpuSeconds is the process's user+system CPU time, from /proc.
-func cpuSeconds(pid int) (float64, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, err
-	}
-	s := string(b)
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
-	if len(f) < 13 {
-		return 0, errors.New("short /proc stat")
-	}
-	ut, _ := strconv.ParseFloat(f[11], 64)
-	st, _ := strconv.ParseFloat(f[12], 64)
-	return (ut + st) / 100, nil // USER_HZ is 100 on Linux
-}
-
-// rssMB is the process's resident set, from /proc.
-func rssMB(pid int) float64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(line, "VmRSS:") {
-			f := strings.Fields(line)
-			if len(f) >= 2 {
-				kb, _ := strconv.ParseFloat(f[1], 64)
-				return kb / 1024
-			}
-		}
-	}
-	return 0
 }
 
 // summaryRow is one scenario at one concurrency on one database, averaged
@@ -1080,56 +884,13 @@ func printTable(w io.Writer, rep *report) {
 	}
 }
 
-func writeJSON(dir string, rep *report) (string, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", err
-	}
-	p := filepath.Join(dir, rep.StartedAt.Format("20060102T150405Z")+".json")
-	b, err := json.MarshalIndent(rep, "", "  ")
-	if err != nil {
-		return "", err
-	}
-	return p, os.WriteFile(p, append(b, '\n'), 0o644)
-}
-
+// machine is harness.Machine with wrk's version.
 func machine(wrkPath string) map[string]any {
-	m := map[string]any{"cores": runtime.NumCPU(), "go": runtime.Version(), "os": runtime.GOOS + "/" + runtime.GOARCH}
-	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
-		for _, line := range strings.Split(string(b), "\n") {
-			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
-				m["cpu"] = strings.TrimSpace(v)
-				break
-			}
-		}
-	}
-	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
-		for _, line := range strings.Split(string(b), "\n") {
-			if strings.HasPrefix(line, "MemTotal:") {
-				f := strings.Fields(line)
-				kb, _ := strconv.ParseFloat(f[1], 64)
-				m["memoryGB"] = math.Round(kb/1024/1024*10) / 10
-			}
-		}
-	}
-	if out, err := exec.Command("uname", "-r").Output(); err == nil {
-		m["kernel"] = strings.TrimSpace(string(out))
-	}
+	m := harness.Machine()
 	if out, _ := exec.Command(wrkPath, "-v").CombinedOutput(); len(out) > 0 {
 		m["wrk"] = strings.TrimSpace(strings.SplitN(string(out), "\n", 2)[0])
 	}
-	if out, err := exec.Command("psql", "--version").Output(); err == nil {
-		m["postgresClient"] = strings.TrimSpace(string(out))
-	}
 	return m
-}
-
-func freeAddr() string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		panic(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }
 
 func splitList(s string) []string {
@@ -1140,18 +901,4 @@ func splitList(s string) []string {
 		}
 	}
 	return out
-}
-
-func firstNonEmpty(vs ...string) string {
-	for _, v := range vs {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
-}
-
-func lastLine(s string) string {
-	lines := strings.Split(strings.TrimSpace(s), "\n")
-	return lines[len(lines)-1]
 }
