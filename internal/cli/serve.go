@@ -33,10 +33,12 @@ func (e *env) serveCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
+			gcPercent := tuneGC(e.environ)
 			a, err := e.open(ctx)
 			if err != nil {
 				return err
 			}
+			a.log.Info("garbage collection", "gogc", gcPercent)
 			defer a.db.Close()
 			if demo {
 				if err := e.seedDemo(ctx, a); err != nil {
