@@ -53,6 +53,7 @@ type options struct {
 	keep       bool
 	logLevel   string
 	threads    int
+	profileDir string
 }
 
 func main() {
@@ -72,6 +73,7 @@ func main() {
 	flag.BoolVar(&o.keep, "keep", false, "keep the databases and logs after the run")
 	flag.StringVar(&o.logLevel, "log-level", "info", "the server's LEADRON_LOG_LEVEL (info logs every request, as in production)")
 	flag.IntVar(&o.threads, "t", 2, "wrk threads")
+	flag.StringVar(&o.profileDir, "profile", "", "also write a CPU profile of the server for each scenario into this directory (an extra, unmeasured run at the highest -c)")
 	flag.Parse()
 	log.SetFlags(0)
 	log.SetPrefix("bench: ")
@@ -281,9 +283,14 @@ func runDB(o options, name string, bins binaries, work, wrkPath string, rep *rep
 		return err
 	}
 	defer logf.Close()
-	addr, baseAddr := harness.FreeAddr(), harness.FreeAddr()
-	e.leadron, err = harness.Start(bins.leadron, []string{"serve"}, append(env, "LEADRON_ADDR="+addr, "LEADRON_LOG_LEVEL="+o.logLevel,
-		"LEADRON_IP_RATE_LIMIT=1000000000", "LEADRON_IP_RATE_BURST=1000000000"), logf, "http://"+addr, "/readyz")
+	addr, baseAddr, pprofAddr := harness.FreeAddr(), harness.FreeAddr(), ""
+	serverEnv := append(env, "LEADRON_ADDR="+addr, "LEADRON_LOG_LEVEL="+o.logLevel,
+		"LEADRON_IP_RATE_LIMIT=1000000000", "LEADRON_IP_RATE_BURST=1000000000")
+	if o.profileDir != "" {
+		pprofAddr = harness.FreeAddr()
+		serverEnv = append(serverEnv, "LEADRON_PPROF_ADDR="+pprofAddr)
+	}
+	e.leadron, err = harness.Start(bins.leadron, []string{"serve"}, serverEnv, logf, "http://"+addr, "/readyz")
 	if err != nil {
 		return fmt.Errorf("starting leadron: %w", err)
 	}
@@ -330,6 +337,11 @@ func runDB(o options, name string, bins binaries, work, wrkPath string, rep *rep
 			name := map[*harness.Proc]string{e.leadron: "leadron", e.baseline: "baseline"}[tgt]
 			_, _ = runWrk(wrkPath, scripts[name], tgt, o.conns[0], o.threads, o.warmup)
 		}
+		if o.profileDir != "" {
+			if err := profile(wrkPath, scripts["leadron"], e.leadron, pprofAddr, o, filepath.Join(o.profileDir, name+"-"+sc.name+".pprof")); err != nil {
+				rep.Errors = append(rep.Errors, fmt.Sprintf("%s %s: profile: %v", name, sc.name, err))
+			}
+		}
 		for _, c := range o.conns {
 			for round := 1; round <= o.rounds; round++ {
 				for _, tgt := range []string{"leadron", "baseline"} {
@@ -351,6 +363,39 @@ func runDB(o options, name string, bins binaries, work, wrkPath string, rep *rep
 		}
 	}
 	return nil
+}
+
+// profile drives the server as a measured run does, at the highest
+// concurrency, while its CPU profile is taken from LEADRON_PPROF_ADDR, and
+// writes the profile to path (read it with go tool pprof bin/leadron path).
+// The run itself is not measured: profiling costs the server a little.
+func profile(wrkPath, script string, p *harness.Proc, pprofAddr string, o options, path string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	secs := max(1, int(o.duration.Seconds())-1)
+	done := make(chan error, 1)
+	go func() {
+		_, err := runWrk(wrkPath, script, p, slices.Max(o.conns), o.threads, o.duration)
+		done <- err
+	}()
+	res, err := http.Get(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", pprofAddr, secs))
+	if err != nil {
+		<-done
+		return err
+	}
+	defer res.Body.Close()
+	f, err := os.Create(path)
+	if err != nil {
+		<-done
+		return err
+	}
+	_, err = io.Copy(f, res.Body)
+	err = errors.Join(err, f.Close(), <-done)
+	if err == nil {
+		fmt.Fprintf(os.Stderr, "  profile: %s\n", path)
+	}
+	return err
 }
 
 func errNote(r runResult) string {
@@ -405,7 +450,7 @@ func prepare(ctx context.Context, e *dbEnv, work string, leads int) error {
 
 // request is one scenario's request for one server, as the Lua script
 // builds it: {id} in the path or body is a random ID from idsFile, {n} a
-// unique number and {r} a random number 0–100.
+// unique number, {r} a random number 0–100 and {p} 7 random digits.
 type request struct {
 	method, path, body string
 	headers            map[string]string
@@ -428,7 +473,10 @@ const graphqlLeadsQuery = `query { leads(first: 50) { edges { node { id createdA
 // graphqlNodeQuery fetches one lead by ID through the Relay node field.
 const graphqlNodeQuery = `query($id: ID!) { node(id: $id) { ... on Lead { id createdAt updatedAt email firstName lastName phone source status score assignedTo version archivedAt } } }`
 
-const postBody = `{"email":"bench.{n}@example.com","firstName":"Bench","lastName":"Lead","phone":"+1 415 555 0134","source":"api","score":{r},"customFields":{"company":"Acme Corp","seats":25}}`
+// postBody is a new lead: a unique email, and a phone of 7 random digits, so
+// that the duplicate check each create enqueues finds what real traffic
+// does (rarely a match), not every earlier bench lead.
+const postBody = `{"email":"bench.{n}@example.com","firstName":"Bench","lastName":"Lead","phone":"+1 415 {p}","source":"api","score":{r},"customFields":{"company":"Acme Corp","seats":25}}`
 
 func scenarios() []scenario {
 	auth := func(e *dbEnv, extra ...string) map[string]string {
@@ -516,7 +564,7 @@ func check(e *dbEnv, r request, base string) error {
 			id = e.sqids[0]
 		}
 	}
-	fill := strings.NewReplacer("{id}", id, "{n}", "check-"+strconv.FormatInt(time.Now().UnixNano(), 36), "{r}", "42")
+	fill := strings.NewReplacer("{id}", id, "{n}", "check-"+strconv.FormatInt(time.Now().UnixNano(), 36), "{r}", "42", "{p}", "5550134")
 	var body io.Reader
 	if r.body != "" {
 		body = strings.NewReader(fill.Replace(r.body))
@@ -595,6 +643,7 @@ function request()
     body = (bodyT:gsub("{id}", id))
     body = (body:gsub("{n}", n))
     body = (body:gsub("{r}", tostring(math.random(0, 100))))
+    body = (body:gsub("{p}", string.format("%%07d", math.random(0, 9999999))))
   end
   return wrk.format(method, path, headers, body)
 end
