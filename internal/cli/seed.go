@@ -173,7 +173,7 @@ func (e *env) seedBar(o seedOptions) *progressbar.ProgressBar {
 	if o.noProgress {
 		return progressbar.DefaultSilent(int64(o.leads))
 	}
-	return progressbar.NewOptions64(int64(o.leads),
+	bar := progressbar.NewOptions64(int64(o.leads),
 		progressbar.OptionSetWriter(e.stderr),
 		progressbar.OptionSetDescription("seeding leads"),
 		progressbar.OptionSetWidth(30),
@@ -184,6 +184,10 @@ func (e *env) seedBar(o seedOptions) *progressbar.ProgressBar {
 		progressbar.OptionThrottle(200*time.Millisecond),
 		progressbar.OptionOnCompletion(func() { fmt.Fprintln(e.stderr) }),
 	)
+	// Start the clock now: the bar otherwise starts it at its first update,
+	// and shows that first batch at billions of leads per second.
+	_ = bar.RenderBlank()
+	return bar
 }
 
 // seedAudit appends the one audit event of a seed run.
