@@ -37,6 +37,7 @@ const LastUsedInterval = time.Minute
 type keyEntry struct {
 	id, tenantID, ownerID int
 	tenantSlug            string
+	tenantRegion          string
 	env                   viewer.Environment
 	ownerRole             scope.Role
 	scopes                scope.Set
@@ -144,7 +145,7 @@ func (a *Authenticator) authenticate(r *http.Request) (*viewer.Viewer, ratelimit
 	}
 	a.touch(k, now)
 	v := &viewer.Viewer{
-		Kind: viewer.KindAPIKey, TenantID: k.tenantID, TenantSlug: k.tenantSlug, Environment: k.env,
+		Kind: viewer.KindAPIKey, TenantID: k.tenantID, TenantSlug: k.tenantSlug, TenantRegion: k.tenantRegion, Environment: k.env,
 		UserID: k.ownerID, Role: k.ownerRole, APIKeyID: k.id,
 		Scopes:  k.scopes.Intersect(scope.ForRole(k.ownerRole)),
 		Request: a.request(r),
@@ -185,7 +186,7 @@ func (a *Authenticator) authenticateUser(r *http.Request, token string) (*viewer
 	}
 	role := scope.Role(u.Role)
 	v := &viewer.Viewer{
-		Kind: viewer.KindUser, TenantID: u.TenantID, TenantSlug: u.Edges.Tenant.Slug, Environment: env,
+		Kind: viewer.KindUser, TenantID: u.TenantID, TenantSlug: u.Edges.Tenant.Slug, TenantRegion: u.Edges.Tenant.DefaultRegion, Environment: env,
 		UserID: u.ID, Role: role, Scopes: scope.ForRole(role), Request: a.request(r),
 	}
 	return v, TenantLimit(u.Edges.Tenant), nil
@@ -220,7 +221,7 @@ func (a *Authenticator) lookup(ctx context.Context, plain string) (keyEntry, err
 		return keyEntry{}, err
 	default:
 		e = keyEntry{
-			id: k.ID, tenantID: k.TenantID, ownerID: k.OwnerID, tenantSlug: k.Edges.Tenant.Slug,
+			id: k.ID, tenantID: k.TenantID, ownerID: k.OwnerID, tenantSlug: k.Edges.Tenant.Slug, tenantRegion: k.Edges.Tenant.DefaultRegion,
 			env: viewer.Environment(k.Environment), ownerRole: scope.Role(k.Edges.Owner.Role),
 			expiresAt: k.ExpiresAt, revokedAt: k.RevokedAt,
 			viaPrevious: string(k.KeyHash) != string(hash), graceUntil: k.PreviousExpiresAt,

@@ -269,3 +269,44 @@ func TestDatabaseRoundTrips(t *testing.T) {
 		}
 	})
 }
+
+// A create with a phone costs its transaction's statements only: the
+// tenant's phone region comes with the cached credential, not from a query
+// of the tenants table, and the phone is still read in that region.
+func TestCreateTakesTheRegionFromTheCredential(t *testing.T) {
+	testutil.EachDB(t, func(t *testing.T, plain *store.DB) {
+		db, sent := testutil.CountStatements(plain)
+		env := apitest.New(t, db)
+		tn := testutil.NewTenantOnPlan(t, db, "globex", "team")
+		if err := db.Client.Tenant.UpdateOneID(tn.ID).SetDefaultRegion("GB").Exec(tn.System(viewer.Live)); err != nil {
+			t.Fatal(err)
+		}
+		key := env.Key(t, tn, tn.OwnerID, viewer.Live, "leads:write", "leads:read")
+		create := func(email string) apitest.Response {
+			t.Helper()
+			res := env.Do(t, apitest.Request{Method: "POST", Path: "/v1/leads", Key: key,
+				Body: `{"email":"` + email + `","firstName":"P","lastName":"N","phone":"020 7946 0958"}`})
+			if res.Status != 201 {
+				t.Fatalf("POST /v1/leads: %d %s", res.Status, res.Body)
+			}
+			return res
+		}
+		create("first@globex.test") // the key is now cached, and its use recorded
+		env.Server.Close()
+		sent.Reset()
+		res := create("second@globex.test")
+		for _, q := range sent.Sent() {
+			if strings.Contains(q, "tenants") {
+				t.Errorf("a create queried the tenants table: %s", q)
+			}
+		}
+		id, err := env.Codec.Decode(res.Data(t)["id"].(string))
+		if err != nil {
+			t.Fatal(err)
+		}
+		l := plain.Client.Lead.GetX(tn.System(viewer.Live), id)
+		if l.PhoneNormalized == nil || *l.PhoneNormalized != "+442079460958" {
+			t.Errorf("phone normalized to %v, want +442079460958 (read in GB)", l.PhoneNormalized)
+		}
+	})
+}

@@ -140,6 +140,9 @@ func TenantRegion(ctx context.Context, m ent.Mutation) (string, error) {
 	if !v.TenantScoped() || !ok {
 		return "US", nil
 	}
+	if v.TenantRegion != "" {
+		return v.TenantRegion, nil // loaded with the credential (cached for seconds)
+	}
 	t, err := c.Client().Tenant.Get(ctx, v.TenantID)
 	if err != nil {
 		return "", err

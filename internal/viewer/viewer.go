@@ -51,8 +51,12 @@ type Viewer struct {
 	Kind     Kind
 	TenantID int
 	// TenantSlug is the tenant's public name, shown as tenantId in the API.
-	TenantSlug  string
-	Environment Environment
+	TenantSlug string
+	// TenantRegion is the tenant's default phone region, when the
+	// authenticator loaded the tenant (empty otherwise: the data layer then
+	// reads it).
+	TenantRegion string
+	Environment  Environment
 	// UserID is the user the request acts as: the key's owner, or the
 	// X-On-Behalf-Of target when one is given.
 	UserID int
