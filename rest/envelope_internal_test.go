@@ -1,0 +1,61 @@
+package rest
+
+import (
+	"bytes"
+	"encoding/json"
+	"testing"
+	"time"
+
+	gojson "github.com/goccy/go-json"
+)
+
+// FuzzEncodingMatchesEncodingJSON holds the response encoder (goccy/go-json)
+// to encoding/json's output, byte for byte, for the envelopes the API
+// writes: a lead whose strings and custom fields come from the input, in a
+// success envelope, a page, and an error envelope.
+func FuzzEncodingMatchesEncodingJSON(f *testing.F) {
+	for _, seed := range []string{
+		`{}`,
+		`{"company":"Acme Inc","seats":25,"vip":true,"note":null}`,
+		`{"html":"<b>&</b>","quote":"\"","nl":"a\nb\tc","u":"\u2028\u2029","emoji":"🙂","bad":"\udc00"}`,
+		`{"small":1e-7,"big":1e21,"neg":-0.5,"int":12345678901234567890,"zero":0,"frac":0.1}`,
+		`{"zz":1,"aa":2,"Ab":3,"é":4,"":5}`,
+		`{"nested":{"a":[1,"x",null]}}`,
+	} {
+		f.Add(seed)
+	}
+	when := time.Date(2026, 2, 8, 14, 30, 0, 123456789, time.UTC)
+	f.Fuzz(func(t *testing.T, in string) {
+		var custom map[string]any
+		if json.Unmarshal([]byte(in), &custom) != nil {
+			custom = map[string]any{"raw": in}
+		}
+		text := in
+		l := Lead{
+			ID: "kOOetE8ATEmxMdpV", TenantID: text, Email: text, FirstName: text, LastName: "Doe",
+			Phone: &text, Status: "new", Score: 42, CustomFields: custom,
+			CreatedAt: Time(when), UpdatedAt: Time(when.Add(time.Hour)), ArchivedAt: (*Time)(&when),
+		}
+		next := text
+		m := meta{Timestamp: Time(when), Version: Version, RequestID: text}
+		paged := m
+		paged.Pagination = &Pagination{Limit: 50, HasMore: true, NextCursor: &next}
+		for name, v := range map[string]any{
+			"lead":  success{Success: true, Status: 200, Message: "Success", Data: l, Meta: m},
+			"page":  success{Success: true, Status: 200, Message: "Success", Data: []Lead{l, l}, Meta: paged},
+			"error": failure{Status: 422, Code: "validation_failed", Message: text, Errors: []fieldError{{Field: &text, Message: text, Code: "invalid"}}, Meta: m},
+		} {
+			want, err := json.Marshal(v)
+			if err != nil {
+				t.Fatalf("%s: encoding/json: %v", name, err)
+			}
+			got, err := gojson.Marshal(v)
+			if err != nil {
+				t.Fatalf("%s: goccy/go-json: %v", name, err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Fatalf("%s: the encoders differ for %q\n goccy: %s\n  json: %s", name, in, got, want)
+			}
+		}
+	})
+}
