@@ -13,7 +13,7 @@ import (
 	"github.com/leadron/leadron/ent/apikey"
 	"github.com/leadron/leadron/ent/predicate"
 	"github.com/leadron/leadron/internal/account"
-	"github.com/leadron/leadron/internal/apperr"
+	"github.com/leadron/leadron/internal/store"
 	"github.com/leadron/leadron/internal/viewer"
 )
 
@@ -66,21 +66,8 @@ func (a *api) createAPIKey(w http.ResponseWriter, r *http.Request) {
 	expires := member[time.Time](o, "expiresAt", "an RFC 3339 time")
 	ctx := r.Context()
 	v := viewer.FromContext(ctx)
-	switch e := viewer.Environment(env.V); {
-	case !env.Set:
-	case !e.Valid():
+	if env.Set && !viewer.Environment(env.V).Valid() {
 		o.invalid("environment", "environment must be live or sandbox")
-	case e != v.Environment:
-		// Keys act in their own environment only, so a key made from the
-		// other one would cross the boundary between live and sandbox.
-		who := "session"
-		if v.Kind == viewer.KindAPIKey {
-			who = "key"
-		}
-		fail(w, r, &apperr.Error{Code: apperr.Forbidden, Message: "A " + string(v.Environment) + " " + who + " cannot create " + string(e) + " keys",
-			Fields: []apperr.FieldError{{Field: "environment", Code: apperr.FieldInvalid,
-				Message: "environment must be " + string(v.Environment) + ", the environment of the " + who}}})
-		return
 	}
 	if err := o.err(); err != nil {
 		// account.CreateAPIKey commits on its own, so a body with field
@@ -88,17 +75,25 @@ func (a *api) createAPIKey(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, err)
 		return
 	}
-	in := account.KeyInput{Name: name.V, OwnerID: v.UserID, Scopes: scopes.V}
+	in := account.KeyInput{Name: name.V, OwnerID: v.UserID, Scopes: scopes.V, Environment: viewer.Environment(env.V)}
 	if expires.Set && !expires.Null {
 		in.ExpiresAt = &expires.V
 	}
-	k, plain, err := account.CreateAPIKey(ctx, a.client, in)
+	withholdFromReplay(r)
+	var res response
+	err = store.InTx(ctx, a.client, func(c *ent.Client) error {
+		k, plain, err := account.CreateAPIKeyIn(ctx, c, in)
+		if err != nil {
+			return err
+		}
+		res, err = respondInTx(ctx, c, r, http.StatusCreated, NewAPIKey{APIKey: a.apiKey(k), Key: plain})
+		return err
+	})
 	if err != nil {
 		fail(w, r, err)
 		return
 	}
-	withholdFromReplay(r)
-	ok(w, r, http.StatusCreated, NewAPIKey{APIKey: a.apiKey(k), Key: plain})
+	res.write(w)
 }
 
 var apiKeySorts = map[string]string{"createdAt": apikey.FieldCreatedAt}
@@ -163,14 +158,23 @@ func (a *api) rollAPIKey(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, err)
 		return
 	}
-	k, plain, err := account.RollAPIKey(r.Context(), a.client, id, grace)
+	withholdFromReplay(r)
+	ctx := r.Context()
+	var res response
+	err = store.InTx(ctx, a.client, func(c *ent.Client) error {
+		k, plain, err := account.RollAPIKeyIn(ctx, c, id, grace)
+		if err != nil {
+			return err
+		}
+		res, err = respondInTx(ctx, c, r, http.StatusOK, NewAPIKey{APIKey: a.apiKey(k), Key: plain})
+		return err
+	})
 	if err != nil {
 		fail(w, r, err)
 		return
 	}
 	a.auth.ForgetKey(id)
-	withholdFromReplay(r)
-	ok(w, r, http.StatusOK, NewAPIKey{APIKey: a.apiKey(k), Key: plain})
+	res.write(w)
 }
 
 // decodeRoll reads the optional roll body; an empty body is {}.
@@ -190,7 +194,7 @@ func decodeRoll(r *http.Request) (time.Duration, error) {
 		return 0, err
 	}
 	// Clamped before multiplying, so a huge value cannot overflow into the
-	// allowed range; account.RollAPIKey reports the range.
+	// allowed range; account.RollAPIKeyIn reports the range.
 	n := min(max(secs.V, -1), int(account.MaxRollGrace/time.Second)+1)
 	return time.Duration(n) * time.Second, nil
 }

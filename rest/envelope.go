@@ -89,7 +89,7 @@ func newMeta(r *http.Request) meta {
 // differential tests hold it to that) in half the time and a third of the
 // allocations, without reflection on every call.
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	body, err := gojson.Marshal(v)
+	body, err := encodeJSON(v)
 	if err != nil {
 		// Only our own response types reach here; they always marshal.
 		slog.Error("encoding response", "err", err)
@@ -97,6 +97,9 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	}
 	writeRaw(w, status, append(body, '\n'))
 }
+
+// encodeJSON encodes one of our response types.
+func encodeJSON(v any) ([]byte, error) { return gojson.Marshal(v) }
 
 const jsonContentType = "application/json; charset=utf-8"
 

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
@@ -129,6 +128,9 @@ func (a *api) runAndStore(w http.ResponseWriter, r *http.Request, next http.Hand
 	// response was stored inside the write's own transaction (respondInTx)
 	// is final, even when that commit's acknowledgement was lost and the
 	// handler answered 503.
+	if st.storedStatus != 0 && status == st.storedStatus {
+		return // committed with the write: nothing is left to settle
+	}
 	inFlight := a.client.IdempotencyKey.Update().Where(idempotencykey.ID(rec.ID), idempotencykey.Status(0))
 	settle := func() error {
 		switch {
@@ -164,6 +166,10 @@ type idempotency struct {
 	rec *ent.IdempotencyKey
 	// secret marks a response holding a secret (a plaintext API key).
 	secret bool
+	// storedStatus is the status of the response respondInTx stored in the
+	// write's transaction (0: none). The handler answers with it only when
+	// that transaction committed, and then the record is settled already.
+	storedStatus int
 }
 
 type idempotencyKey struct{}
@@ -185,18 +191,25 @@ type response struct {
 // respondInTx encodes a write's response inside the write's transaction
 // and, for a request with an Idempotency-Key, stores it there too, so the
 // stored response commits or rolls back with the write itself: a retry
-// after a lost acknowledgement replays it instead of writing twice.
+// after a lost acknowledgement replays it instead of writing twice. A
+// response holding a secret (withholdFromReplay) is stored as having
+// happened, without its body.
 func respondInTx(ctx context.Context, c *ent.Client, r *http.Request, status int, data any) (response, error) {
-	body, err := json.Marshal(successEnvelope(r, status, data))
+	body, err := encodeJSON(successEnvelope(r, status, data))
 	if err != nil {
 		return response{}, err
 	}
-	if st, ok := ctx.Value(idempotencyKey{}).(*idempotency); ok && !st.secret {
-		err := c.IdempotencyKey.UpdateOneID(st.rec.ID).SetStatus(status).
-			SetResponseHeaders([]byte(jsonContentType)).SetResponseBody(body).Exec(ctx)
-		if err != nil {
+	if st, ok := ctx.Value(idempotencyKey{}).(*idempotency); ok {
+		store := c.IdempotencyKey.UpdateOneID(st.rec.ID).SetStatus(status)
+		if st.secret {
+			store.SetResponseHeaders([]byte(secretWithheld)).ClearResponseBody()
+		} else {
+			store.SetResponseHeaders([]byte(jsonContentType)).SetResponseBody(body)
+		}
+		if err := store.Exec(ctx); err != nil {
 			return response{}, err
 		}
+		st.storedStatus = status
 	}
 	return response{status: status, body: body}, nil
 }

@@ -1,11 +1,14 @@
 package rest_test
 
 import (
+	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/leadron/leadron/ent/idempotencykey"
 	"github.com/leadron/leadron/ent/lead"
 	"github.com/leadron/leadron/internal/apitest"
 	"github.com/leadron/leadron/internal/store"
@@ -119,5 +122,81 @@ func TestIdempotencyNeverStoresSecrets(t *testing.T) {
 				t.Errorf("a stored response holds a key: %s", rec.ResponseBody)
 			}
 		}
+	})
+}
+
+// Every idempotent write stores its response in its own transaction, so a
+// retry after a lost commit acknowledgement replays it instead of writing
+// again; nothing about the key is written after that commit. A response
+// holding a secret is stored as having happened, without its body.
+func TestIdempotentWritesStoreTheirResponseInTheirTransaction(t *testing.T) {
+	testutil.EachDB(t, func(t *testing.T, plain *store.DB) {
+		db, sent := testutil.CountStatements(plain)
+		w := newWorld(t, db)
+		ctx := w.acme.System(live)
+		archived := w.acme.NewLead(t, db.Client, live, "archived@acme.test")
+		if res := w.Do(t, apitest.Request{Method: "DELETE", Path: "/v1/leads/" + w.Codec.Encode(archived.ID), Key: w.keys.full}); res.Status != 204 {
+			t.Fatalf("archive: %d %s", res.Status, res.Body)
+		}
+		survivor := w.Codec.Encode(w.acme.NewLead(t, db.Client, live, "survivor@acme.test").ID)
+		dup := w.Codec.Encode(w.acme.NewLead(t, db.Client, live, "dup@acme.test").ID)
+		key := db.Client.APIKey.Query().FirstX(ctx)
+		tests := []struct {
+			name, path, body, table string
+			status                  int
+			secret                  bool
+		}{
+			{"create a lead", "/v1/leads", `{"email":"tx@acme.test","firstName":"T","lastName":"X"}`, "leads", 201, false},
+			{"restore a lead", "/v1/leads/" + w.Codec.Encode(archived.ID) + "/restore", ``, "leads", 200, false},
+			{"merge leads", "/v1/leads/" + survivor + "/merge", `{"duplicateIds":["` + dup + `"]}`, "leads", 200, false},
+			{"create an API key", "/v1/api-keys", `{"name":"tx","environment":"live","scopes":["leads:read"]}`, "api_keys", 201, true},
+			{"roll an API key", "/v1/api-keys/" + w.Codec.Encode(key.ID) + "/roll", `{}`, "api_keys", 200, true},
+		}
+		for i, tc := range tests {
+			t.Run(tc.name, func(t *testing.T) {
+				idem := fmt.Sprintf("tx-%d", i)
+				req := apitest.Request{Method: "POST", Path: tc.path, Key: w.keys.full, Body: tc.body,
+					Headers: map[string]string{"Idempotency-Key": idem}}
+				sent.Reset()
+				if res := w.Do(t, req); res.Status != tc.status {
+					t.Fatalf("%d %s", res.Status, res.Body)
+				}
+				// The write's transaction: the one that writes tc.table.
+				stmts := sent.Sent()
+				begin, commit := -1, -1
+				for j, q := range stmts {
+					switch {
+					case q == "BEGIN":
+						begin = j
+					case q == "COMMIT" && begin >= 0 && commit < 0 && writes(stmts[begin:j], tc.table):
+						commit = j
+					}
+				}
+				if commit < 0 {
+					t.Fatalf("no transaction writes %s: %q", tc.table, stmts)
+				}
+				tx := stmts[begin:commit]
+				if !slices.ContainsFunc(tx, func(q string) bool { return strings.HasPrefix(q, "UPDATE") && strings.Contains(q, "idempotency_keys") }) {
+					t.Errorf("the response is not stored in the write's transaction: %q", tx)
+				}
+				for _, q := range stmts[commit:] {
+					if strings.Contains(q, "idempotency_keys") {
+						t.Errorf("the key is written after the commit: %s", q)
+					}
+				}
+				rec := db.Client.IdempotencyKey.Query().Where(idempotencykey.Key(idem)).OnlyX(ctx)
+				if rec.Status != tc.status || (string(rec.ResponseHeaders) == "secret-withheld") != tc.secret || (tc.secret && len(rec.ResponseBody) > 0) {
+					t.Errorf("stored %d %q with %d bytes; want %d, secret withheld %v", rec.Status, rec.ResponseHeaders, len(rec.ResponseBody), tc.status, tc.secret)
+				}
+			})
+		}
+	})
+}
+
+// writes reports whether the statements insert into or update table.
+func writes(stmts []string, table string) bool {
+	return slices.ContainsFunc(stmts, func(q string) bool {
+		return (strings.HasPrefix(q, "INSERT INTO") || strings.HasPrefix(q, "UPDATE")) &&
+			(strings.Contains(q, "`"+table+"`") || strings.Contains(q, `"`+table+`"`))
 	})
 }

@@ -318,13 +318,17 @@ func (a *api) setArchived(w http.ResponseWriter, r *http.Request, archive bool) 
 		return
 	}
 	ctx := r.Context()
-	var l *ent.Lead
-	err = store.InTx(ctx, a.client, func(c *ent.Client) (err error) {
+	var res response
+	err = store.InTx(ctx, a.client, func(c *ent.Client) error {
 		if archive {
-			l, err = leadops.Archive(ctx, c, id)
-		} else {
-			l, err = leadops.Restore(ctx, c, id)
+			_, err := leadops.Archive(ctx, c, id)
+			return err
 		}
+		l, err := leadops.Restore(ctx, c, id)
+		if err != nil {
+			return err
+		}
+		res, err = respondInTx(ctx, c, r, http.StatusOK, a.lead(ctx, l))
 		return err
 	})
 	if err != nil {
@@ -335,7 +339,7 @@ func (a *api) setArchived(w http.ResponseWriter, r *http.Request, archive bool) 
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
-	ok(w, r, http.StatusOK, a.lead(ctx, l))
+	res.write(w)
 }
 
 // leadSorts maps the API's sort names to columns.

@@ -97,8 +97,12 @@ func (a *api) mergeLeads(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	var l *ent.Lead
+	var res response
 	err = store.InTx(ctx, a.client, func(c *ent.Client) (err error) {
-		l, err = lifecycle.Merge(ctx, c, id, ids)
+		if l, err = lifecycle.Merge(ctx, c, id, ids); err != nil {
+			return err
+		}
+		res, err = respondInTx(ctx, c, r, http.StatusOK, a.lead(ctx, l))
 		return err
 	})
 	if err != nil {
@@ -106,7 +110,7 @@ func (a *api) mergeLeads(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("ETag", etag(l.Version))
-	ok(w, r, http.StatusOK, a.lead(ctx, l))
+	res.write(w)
 }
 
 // listActivities is the lead's timeline: its audit events, and those of the

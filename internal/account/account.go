@@ -92,6 +92,11 @@ type KeyInput struct {
 	OwnerID   int
 	Scopes    []string
 	ExpiresAt *time.Time
+	// Environment is the environment the caller asks for; empty means the
+	// viewer's. Keys act in their own environment only, so it must be the
+	// viewer's: a key made from the other one would cross the boundary
+	// between live and sandbox.
+	Environment viewer.Environment
 }
 
 // CreateAPIKey creates a key in the viewer's tenant and environment and
@@ -114,6 +119,15 @@ func CreateAPIKeyIn(ctx context.Context, c *ent.Client, in KeyInput) (*ent.APIKe
 	v := viewer.FromContext(ctx)
 	if !v.TenantScoped() {
 		return nil, "", apperr.New(apperr.Forbidden, "no tenant to create the key in")
+	}
+	if in.Environment != "" && in.Environment != v.Environment {
+		who := "session"
+		if v.Kind == viewer.KindAPIKey {
+			who = "key"
+		}
+		return nil, "", &apperr.Error{Code: apperr.Forbidden, Message: "A " + string(v.Environment) + " " + who + " cannot create " + string(in.Environment) + " keys",
+			Fields: []apperr.FieldError{{Field: "environment", Code: apperr.FieldInvalid,
+				Message: "environment must be " + string(v.Environment) + ", the environment of the " + who}}}
 	}
 	if in.ExpiresAt != nil && !in.ExpiresAt.After(time.Now()) {
 		return nil, "", apperr.Invalid("expiresAt", apperr.FieldInvalid, "expiresAt must be in the future")
@@ -173,21 +187,9 @@ func RevokeAPIKeyIn(ctx context.Context, c *ent.Client, id int) (*ent.APIKey, er
 	return c.APIKey.UpdateOne(cur).SetRevokedAt(time.Now().UTC().Truncate(time.Microsecond)).Save(ctx)
 }
 
-// RollAPIKey gives a key a new secret and returns the plaintext, shown once.
-// The old secret keeps working for grace (zero: not at all).
-func RollAPIKey(ctx context.Context, client *ent.Client, id int, grace time.Duration) (k *ent.APIKey, plain string, err error) {
-	err = store.InTx(ctx, client, func(c *ent.Client) error {
-		k, plain, err = RollAPIKeyIn(ctx, c, id, grace)
-		return err
-	})
-	if err != nil {
-		return nil, "", err
-	}
-	return k, plain, nil
-}
-
-// RollAPIKeyIn is RollAPIKey inside the caller's transaction (c must be a
-// transactional client).
+// RollAPIKeyIn gives a key a new secret, inside the caller's transaction
+// (c must be a transactional client), and returns the plaintext, shown
+// once. The old secret keeps working for grace (zero: not at all).
 func RollAPIKeyIn(ctx context.Context, c *ent.Client, id int, grace time.Duration) (*ent.APIKey, string, error) {
 	if grace < 0 || grace > MaxRollGrace {
 		return nil, "", apperr.Invalid("expiresInSeconds", apperr.FieldRange, fmt.Sprintf("expiresInSeconds must be between 0 and %d", int(MaxRollGrace.Seconds())))
