@@ -4,7 +4,6 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/leadron/leadron/ent"
 	"github.com/leadron/leadron/internal/lifecycle"
 	"github.com/leadron/leadron/internal/store"
 	"github.com/leadron/leadron/internal/testutil"
@@ -13,12 +12,7 @@ import (
 // detect records the lead's duplicate candidates as the River job would.
 func detect(t *testing.T, w *world, id int) {
 	t.Helper()
-	ctx := w.acme.System(live)
-	err := store.InTx(ctx, w.db.Client, func(c *ent.Client) error {
-		_, err := lifecycle.DetectDuplicates(ctx, c, id)
-		return err
-	})
-	if err != nil {
+	if _, err := lifecycle.DetectDuplicates(w.acme.System(live), w.db.Client, id); err != nil {
 		t.Fatal(err)
 	}
 }

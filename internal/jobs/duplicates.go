@@ -131,13 +131,6 @@ func (w *duplicateWorker) Work(ctx context.Context, job *river.Job[DuplicateChec
 	v := viewer.System(a.TenantID, env)
 	v.Request = viewer.Request{ID: fmt.Sprintf("job_%d", job.ID), UserAgent: "leadron-worker"}
 	ctx = viewer.NewContext(ctx, v)
-	tx, err := w.client.Tx(ctx)
-	if err != nil {
-		return err
-	}
-	if _, err := lifecycle.DetectDuplicates(ctx, tx.Client(), a.LeadID); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	return tx.Commit()
+	_, err := lifecycle.DetectDuplicates(ctx, w.client, a.LeadID)
+	return err
 }

@@ -3,6 +3,7 @@ package lifecycle
 import (
 	"cmp"
 	"context"
+	"errors"
 	"slices"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 	gen "github.com/leadron/leadron/ent"
 	"github.com/leadron/leadron/ent/duplicatecandidate"
 	"github.com/leadron/leadron/ent/lead"
+	"github.com/leadron/leadron/ent/predicate"
 )
 
 // Matched fields of a duplicate candidate, in the order the API lists them.
@@ -31,33 +33,63 @@ const MaxDuplicatesListed = 100
 // leads (not archived, not merged) whose normalized email or phone equals
 // l's, in the viewer's tenant and environment (the tenant filter adds those
 // two columns, which lead the indexes (tenant_id, environment,
-// email_normalized) and (tenant_id, environment, phone_normalized)). It
-// returns nil when l has no value for the field.
-func MatchQuery(c *gen.Client, l *gen.Lead, field string) *gen.LeadQuery {
-	q := c.Lead.Query().Where(lead.IDNEQ(l.ID), lead.ArchivedAtIsNil(), lead.MergedIntoIsNil())
-	switch {
-	case field == MatchEmail && l.EmailNormalized != "":
-		q.Where(lead.EmailNormalized(l.EmailNormalized))
-	case field == MatchPhone && l.PhoneNormalized != nil && *l.PhoneNormalized != "":
-		q.Where(lead.PhoneNormalized(*l.PhoneNormalized))
-	default:
+// email_normalized) and (tenant_id, environment, phone_normalized)), with
+// the two normalized values, so that a caller can tell what matched. One
+// statement serves both fields. It returns nil when l has neither.
+func MatchQuery(c *gen.Client, l *gen.Lead) *gen.LeadQuery {
+	var on []predicate.Lead
+	if l.EmailNormalized != "" {
+		on = append(on, lead.EmailNormalized(l.EmailNormalized))
+	}
+	if l.PhoneNormalized != nil && *l.PhoneNormalized != "" {
+		on = append(on, lead.PhoneNormalized(*l.PhoneNormalized))
+	}
+	if len(on) == 0 {
 		return nil
 	}
-	return q.Limit(MaxMatchesPerField)
+	return c.Lead.Query().Where(lead.IDNEQ(l.ID), lead.ArchivedAtIsNil(), lead.MergedIntoIsNil(), lead.Or(on...)).
+		Select(lead.FieldID, lead.FieldEmailNormalized, lead.FieldPhoneNormalized).
+		Limit(2 * MaxMatchesPerField)
+}
+
+// match is a pair of leads found to share a field: a is the lower ID.
+type match struct {
+	a, b  int
+	field duplicatecandidate.MatchedField
+}
+
+// matchesOf sorts MatchQuery's rows into pairs per field, at most
+// MaxMatchesPerField each.
+func matchesOf(l *gen.Lead, others []*gen.Lead) []match {
+	var out []match
+	per := map[string]int{}
+	for _, o := range others {
+		for _, field := range []string{MatchEmail, MatchPhone} {
+			if !stillMatches(l, o, field) || per[field] >= MaxMatchesPerField {
+				continue
+			}
+			per[field]++
+			out = append(out, match{min(l.ID, o.ID), max(l.ID, o.ID), duplicatecandidate.MatchedField(field)})
+		}
+	}
+	return out
 }
 
 // DetectDuplicates finds the leads that match the lead on its normalized
 // email or phone and records each new match as a duplicate candidate (an
 // audited write). It returns how many candidates it recorded. It is
 // idempotent: a match already recorded is not recorded again, so a retried
-// job is harmless. Archived, merged and missing leads are not checked. c
-// must be a transaction's client; the viewer is the system viewer of the
-// lead's tenant and environment.
+// job is harmless. Archived, merged and missing leads are not checked. The
+// viewer is the system viewer of the lead's tenant and environment.
+//
+// It reads through client outside any transaction, and only when there is
+// a match opens one (client must not be a transaction's) to record what is
+// new: most leads have no duplicate, and their check costs two statements.
 //
 // A pair is stored once, oldest lead first: lead_id is the lower ID and
 // duplicate_id the higher, whichever of the two was checked.
-func DetectDuplicates(ctx context.Context, c *gen.Client, leadID int) (int, error) {
-	l, err := c.Lead.Get(ctx, leadID)
+func DetectDuplicates(ctx context.Context, client *gen.Client, leadID int) (int, error) {
+	l, err := client.Lead.Get(ctx, leadID)
 	if gen.IsNotFound(err) {
 		return 0, nil
 	}
@@ -67,33 +99,42 @@ func DetectDuplicates(ctx context.Context, c *gen.Client, leadID int) (int, erro
 	if l.ArchivedAt != nil || l.MergedInto != nil {
 		return 0, nil
 	}
+	q := MatchQuery(client, l)
+	if q == nil {
+		return 0, nil
+	}
+	others, err := q.All(ctx)
+	if err != nil || len(others) == 0 {
+		return 0, err
+	}
+	tx, err := client.Tx(ctx)
+	if err != nil {
+		return 0, err
+	}
+	recorded, err := record(ctx, tx.Client(), matchesOf(l, others))
+	if err != nil {
+		return 0, errors.Join(err, tx.Rollback())
+	}
+	return recorded, tx.Commit()
+}
+
+// record stores the matches not stored yet, in c's transaction.
+func record(ctx context.Context, c *gen.Client, matches []match) (int, error) {
 	recorded := 0
-	for _, field := range []string{MatchEmail, MatchPhone} {
-		q := MatchQuery(c, l, field)
-		if q == nil {
+	for _, m := range matches {
+		exists, err := c.DuplicateCandidate.Query().Where(
+			duplicatecandidate.LeadID(m.a), duplicatecandidate.DuplicateID(m.b), duplicatecandidate.MatchedFieldEQ(m.field),
+		).Exist(ctx)
+		if err != nil {
+			return 0, err
+		}
+		if exists {
 			continue
 		}
-		others, err := q.IDs(ctx)
-		if err != nil {
-			return recorded, err
+		if err := c.DuplicateCandidate.Create().SetLeadID(m.a).SetDuplicateID(m.b).SetMatchedField(m.field).Exec(ctx); err != nil {
+			return 0, err
 		}
-		for _, other := range others {
-			a, b := min(l.ID, other), max(l.ID, other)
-			mf := duplicatecandidate.MatchedField(field)
-			exists, err := c.DuplicateCandidate.Query().Where(
-				duplicatecandidate.LeadID(a), duplicatecandidate.DuplicateID(b), duplicatecandidate.MatchedFieldEQ(mf),
-			).Exist(ctx)
-			if err != nil {
-				return recorded, err
-			}
-			if exists {
-				continue
-			}
-			if err := c.DuplicateCandidate.Create().SetLeadID(a).SetDuplicateID(b).SetMatchedField(mf).Exec(ctx); err != nil {
-				return recorded, err
-			}
-			recorded++
-		}
+		recorded++
 	}
 	return recorded, nil
 }

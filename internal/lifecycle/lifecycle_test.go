@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -165,31 +166,28 @@ func TestDuplicateLookupUsesIndexes(t *testing.T) {
 		}
 		cap := &capture{Driver: entsql.OpenDB(db.Dialect, db.SQL)}
 		client := ent.NewClient(ent.Driver(cap))
-		for field, index := range map[string]string{
-			lifecycle.MatchEmail: "lead_tenant_id_environment_email_normalized",
-			lifecycle.MatchPhone: "lead_tenant_id_environment_phone_normalized",
-		} {
-			cap.queries = nil
-			ids, err := lifecycle.MatchQuery(client, l, field).IDs(sys)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(ids) != 1 {
-				t.Errorf("%s: %d matches, want the 1 bulk lead", field, len(ids))
-			}
-			if len(cap.queries) != 1 {
-				t.Fatalf("%s: %d queries", field, len(cap.queries))
-			}
-			q := cap.queries[0]
-			plan := explain(t, db, q.sql, q.args)
-			t.Logf("%s lookup: %s\n%s", field, q.sql, plan)
+		cap.queries = nil
+		matches, err := lifecycle.MatchQuery(client, l).All(sys)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(matches) != 1 {
+			t.Errorf("%d matches, want the 1 bulk lead (it shares the email and the phone)", len(matches))
+		}
+		if len(cap.queries) != 1 {
+			t.Fatalf("%d queries, want one for both fields", len(cap.queries))
+		}
+		q := cap.queries[0]
+		plan := explain(t, db, q.sql, q.args)
+		t.Logf("lookup: %s\n%s", q.sql, plan)
+		for _, index := range []string{"lead_tenant_id_environment_email_normalized", "lead_tenant_id_environment_phone_normalized"} {
 			if !strings.Contains(plan, index) {
-				t.Errorf("%s lookup does not use %s:\n%s", field, index, plan)
+				t.Errorf("the lookup does not use %s:\n%s", index, plan)
 			}
-			for _, scan := range []string{"Seq Scan on leads", "SCAN leads\n", "SCAN TABLE leads"} {
-				if strings.Contains(plan+"\n", scan) {
-					t.Errorf("%s lookup scans the table:\n%s", field, plan)
-				}
+		}
+		for _, scan := range []string{"Seq Scan on leads", "SCAN leads\n", "SCAN TABLE leads"} {
+			if strings.Contains(plan+"\n", scan) {
+				t.Errorf("the lookup scans the table:\n%s", plan)
 			}
 		}
 	})
@@ -272,6 +270,58 @@ func TestPhoneReadInTenantRegion(t *testing.T) {
 			if l.PhoneNormalized == nil || *l.PhoneNormalized != tc.want || *l.Phone != tc.phone {
 				t.Errorf("%s in %s: stored %v normalized %v, want %s", tc.phone, tc.tn.Slug, *l.Phone, l.PhoneNormalized, tc.want)
 			}
+		}
+	})
+}
+
+// A check reads outside any transaction and opens one only to record a
+// match: a lead without duplicates costs two statements (the lead, and one
+// lookup for both fields), one with a duplicate its writes too.
+func TestDuplicateCheckStatements(t *testing.T) {
+	testutil.EachDB(t, func(t *testing.T, plain *store.DB) {
+		tn := testutil.NewTenant(t, plain, "acme")
+		sys := tn.System(viewer.Live)
+		create := func(email, phone string) *ent.Lead {
+			t.Helper()
+			var l *ent.Lead
+			if err := store.InTx(sys, plain.Client, func(c *ent.Client) (err error) {
+				l, err = c.Lead.Create().SetEmail(email).SetPhone(phone).SetFirstName("J").SetLastName("D").Save(sys)
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+			return l
+		}
+		alone := create("alone@acme.test", "+1 555 0100")
+		create("jane@acme.test", "+1 555 0101")
+		twin := create("JANE@acme.test", "+1 555 0101") // the same email and phone
+		db, sent := testutil.CountStatements(plain)
+		tests := []struct {
+			name       string
+			lead       *ent.Lead
+			recorded   int
+			statements int
+			tx         bool
+		}{
+			{"no duplicate", alone, 0, 2, false},
+			// The lead, the lookup; then BEGIN, and per field an existence
+			// check, the candidate and its audit event; COMMIT.
+			{"a duplicate on both fields", twin, 2, 2 + 1 + 2*3 + 1, true},
+			{"checked again: nothing new", twin, 0, 2 + 1 + 2 + 1, true},
+		}
+		for _, tc := range tests {
+			t.Run(tc.name, func(t *testing.T) {
+				sent.Reset()
+				n, err := lifecycle.DetectDuplicates(sys, db.Client, tc.lead.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				stmts := sent.Sent()
+				if n != tc.recorded || len(stmts) != tc.statements || slices.Contains(stmts, "BEGIN") != tc.tx {
+					t.Errorf("recorded %d in %d statements (transaction %v); want %d in %d (%v): %q",
+						n, len(stmts), slices.Contains(stmts, "BEGIN"), tc.recorded, tc.statements, tc.tx, stmts)
+				}
+			})
 		}
 	})
 }
