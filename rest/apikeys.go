@@ -70,8 +70,7 @@ func (a *api) createAPIKey(w http.ResponseWriter, r *http.Request) {
 		o.invalid("environment", "environment must be live or sandbox")
 	}
 	if err := o.err(); err != nil {
-		// account.CreateAPIKey commits on its own, so a body with field
-		// errors never reaches it.
+		// A body with field errors never opens the transaction.
 		fail(w, r, err)
 		return
 	}
@@ -79,13 +78,13 @@ func (a *api) createAPIKey(w http.ResponseWriter, r *http.Request) {
 	if expires.Set && !expires.Null {
 		in.ExpiresAt = &expires.V
 	}
-	withholdFromReplay(r)
 	var res response
 	err = store.InTx(ctx, a.client, func(c *ent.Client) error {
 		k, plain, err := account.CreateAPIKeyIn(ctx, c, in)
 		if err != nil {
 			return err
 		}
+		withholdFromReplay(r)
 		res, err = respondInTx(ctx, c, r, http.StatusCreated, NewAPIKey{APIKey: a.apiKey(k), Key: plain})
 		return err
 	})
@@ -158,7 +157,6 @@ func (a *api) rollAPIKey(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, err)
 		return
 	}
-	withholdFromReplay(r)
 	ctx := r.Context()
 	var res response
 	err = store.InTx(ctx, a.client, func(c *ent.Client) error {
@@ -166,6 +164,7 @@ func (a *api) rollAPIKey(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return err
 		}
+		withholdFromReplay(r)
 		res, err = respondInTx(ctx, c, r, http.StatusOK, NewAPIKey{APIKey: a.apiKey(k), Key: plain})
 		return err
 	})

@@ -137,7 +137,7 @@ func (a *api) runAndStore(w http.ResponseWriter, r *http.Request, next http.Hand
 		case status >= 500 || status == http.StatusTooManyRequests:
 			_, err := a.client.IdempotencyKey.Delete().Where(idempotencykey.ID(rec.ID), idempotencykey.Status(0)).Exec(ctx)
 			return err
-		case st.secret:
+		case st.secret && status < 300:
 			// A plaintext key must never be stored: keep only that it happened.
 			return inFlight.SetStatus(status).SetResponseHeaders([]byte(secretWithheld)).ClearResponseBody().Exec(ctx)
 		default:

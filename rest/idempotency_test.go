@@ -200,3 +200,22 @@ func writes(stmts []string, table string) bool {
 			(strings.Contains(q, "`"+table+"`") || strings.Contains(q, `"`+table+`"`))
 	})
 }
+
+// A key creation that is refused holds no secret: its retry replays the
+// refusal rather than claiming that a secret was withheld.
+func TestRefusedKeyCreationIsReplayed(t *testing.T) {
+	testutil.EachDB(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db)
+		req := apitest.Request{Method: "POST", Path: "/v1/api-keys", Key: w.keys.full,
+			Body:    `{"name":"CI","environment":"sandbox","scopes":["leads:read"]}`,
+			Headers: map[string]string{"Idempotency-Key": "refused-1"}}
+		first := w.Do(t, req)
+		if first.Status != 403 {
+			t.Fatalf("first: %d %s", first.Status, first.Body)
+		}
+		again := w.Do(t, req)
+		if again.Status != 403 || again.Header.Get("Idempotent-Replayed") != "true" || again.Body != first.Body {
+			t.Errorf("retry: %d replayed=%q %s; want the first 403 replayed", again.Status, again.Header.Get("Idempotent-Replayed"), again.Body)
+		}
+	})
+}
