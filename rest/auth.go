@@ -2,6 +2,7 @@ package rest
 
 import (
 	"context"
+	"crypto/sha256"
 	"log/slog"
 	"net"
 	"net/http"
@@ -70,7 +71,7 @@ type Authenticator struct {
 	client *ent.Client
 	codec  *ids.Codec
 	log    *slog.Logger
-	cache  *expirable.LRU[string, keyEntry]
+	cache  *expirable.LRU[[sha256.Size]byte, keyEntry] // by the key's hash: no string to build per request
 	// ipHeader, when set, is the trusted proxy's client-IP header.
 	ipHeader string
 
@@ -87,7 +88,7 @@ type Authenticator struct {
 func NewAuthenticator(client *ent.Client, codec *ids.Codec, log *slog.Logger, ipHeader string) *Authenticator {
 	return &Authenticator{
 		client: client, codec: codec, log: log, ipHeader: ipHeader,
-		cache:   expirable.NewLRU[string, keyEntry](10_000, nil, KeyCacheTTL),
+		cache:   expirable.NewLRU[[sha256.Size]byte, keyEntry](10_000, nil, KeyCacheTTL),
 		touched: map[int]time.Time{},
 	}
 }
@@ -116,7 +117,7 @@ func invalidOnBehalfOf() *apperr.Error {
 // credential returns the API key a request carries, in X-API-Key or as an
 // Authorization bearer token.
 func credential(r *http.Request) string {
-	if k := r.Header.Get("X-API-Key"); k != "" {
+	if k := r.Header.Get("X-Api-Key"); k != "" { // X-API-Key, spelt canonically: no allocation
 		return k
 	}
 	if h := r.Header.Get("Authorization"); len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
@@ -204,10 +205,11 @@ func (a *Authenticator) UseSessions(s *session.Service) {
 // lookup finds a key by its hash, through the cache. Only the hash of the
 // presented secret is ever looked up or kept.
 func (a *Authenticator) lookup(ctx context.Context, plain string) (keyEntry, error) {
-	hash := keys.Hash(plain)
-	if e, ok := a.cache.Get(string(hash)); ok {
+	sum := keys.Sum(plain)
+	if e, ok := a.cache.Get(sum); ok {
 		return e, nil
 	}
+	hash := sum[:]
 	pctx := viewer.NewContext(ctx, viewer.Platform())
 	k, err := a.client.APIKey.Query().
 		Where(apikey.Or(apikey.KeyHash(hash), apikey.PreviousKeyHash(hash))).
@@ -232,7 +234,7 @@ func (a *Authenticator) lookup(ctx context.Context, plain string) (keyEntry, err
 			return keyEntry{}, err
 		}
 	}
-	a.cache.Add(string(hash), e)
+	a.cache.Add(sum, e)
 	return e, nil
 }
 
@@ -271,17 +273,24 @@ func (a *Authenticator) touch(k keyEntry, now time.Time) {
 	}
 	a.touched[k.id] = now
 	a.mu.Unlock()
+	a.recordUse(k.id, k.tenantID, k.env, now)
+}
+
+// recordUse writes a key's lastUsedAt in the background. It is apart from
+// touch so that only a write, not every request, pays for the goroutine's
+// captured values.
+func (a *Authenticator) recordUse(id, tenantID int, env viewer.Environment, at time.Time) {
 	a.writes.Add(1)
 	go func() {
 		defer a.writes.Done()
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		ctx = viewer.NewContext(ctx, viewer.System(k.tenantID, k.env))
+		ctx = viewer.NewContext(ctx, viewer.System(tenantID, env))
 		err := store.InTx(ctx, a.client, func(c *ent.Client) error {
-			return c.APIKey.UpdateOneID(k.id).SetLastUsedAt(now.UTC().Truncate(time.Microsecond)).Exec(ctx)
+			return c.APIKey.UpdateOneID(id).SetLastUsedAt(at.UTC().Truncate(time.Microsecond)).Exec(ctx)
 		})
 		if err != nil {
-			a.log.Warn("recording API key use", "api_key_id", k.id, "err", err)
+			a.log.Warn("recording API key use", "api_key_id", id, "err", err)
 		}
 	}()
 }

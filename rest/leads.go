@@ -184,7 +184,7 @@ func (a *api) createLead(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, err)
 		return
 	}
-	w.Header().Set("ETag", etag(l.Version))
+	setETag(w, l.Version)
 	res.write(w)
 }
 
@@ -199,9 +199,14 @@ func (a *api) getLead(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, err)
 		return
 	}
-	w.Header().Set("ETag", etag(l.Version))
+	setETag(w, l.Version)
 	ok(w, r, http.StatusOK, a.lead(r.Context(), l))
 }
+
+// setETag sets the lead version's ETag. The header is named in its
+// canonical form, as net/http writes it anyway: Header.Set would allocate
+// the canonical name on every response.
+func setETag(w http.ResponseWriter, version int) { w.Header()["Etag"] = []string{etag(version)} }
 
 // etag is a lead version as an entity tag; If-Match on PATCH compares it.
 func etag(version int) string { return `"` + strconv.Itoa(version) + `"` }
@@ -294,7 +299,7 @@ func (a *api) updateLead(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, err)
 		return
 	}
-	w.Header().Set("ETag", etag(l.Version))
+	setETag(w, l.Version)
 	if res.body == nil { // nothing to change: no write happened
 		res = response{status: http.StatusOK, body: mustJSON(successEnvelope(r, http.StatusOK, a.lead(ctx, l)))}
 	}

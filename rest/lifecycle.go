@@ -109,7 +109,7 @@ func (a *api) mergeLeads(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, err)
 		return
 	}
-	w.Header().Set("ETag", etag(l.Version))
+	setETag(w, l.Version)
 	res.write(w)
 }
 

@@ -45,9 +45,12 @@ func prefixFor(env viewer.Environment) string { return "ldr_" + string(env) + "_
 
 // Hash returns the stored form of a key.
 func Hash(plain string) []byte {
-	sum := sha256.Sum256([]byte(plain))
+	sum := Sum(plain)
 	return sum[:]
 }
+
+// Sum is Hash as an array, which a map can key by without allocating.
+func Sum(plain string) [sha256.Size]byte { return sha256.Sum256([]byte(plain)) }
 
 // Environment returns the environment a key's text names, and whether the
 // text looks like a Leadron key at all. A key that fails this check is

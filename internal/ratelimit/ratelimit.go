@@ -95,14 +95,17 @@ func Tighter(a, b Result) Result {
 // (whole seconds). Times are rounded up so a client that waits as told is
 // never refused for having come back a fraction of a second early.
 func WriteHeaders(h http.Header, r Result) {
-	h.Set("X-RateLimit-Limit", strconv.Itoa(r.Limit))
-	h.Set("X-RateLimit-Remaining", strconv.Itoa(max(r.Remaining, 0)))
+	// The names are the canonical forms of X-RateLimit-*, which net/http
+	// writes anyway; assigning them directly spares Header.Set allocating
+	// the canonical name for each header of every response.
+	h["X-Ratelimit-Limit"] = []string{strconv.Itoa(r.Limit)}
+	h["X-Ratelimit-Remaining"] = []string{strconv.Itoa(max(r.Remaining, 0))}
 	if !r.Reset.IsZero() {
 		reset := r.Reset.Unix()
 		if r.Reset.Nanosecond() > 0 {
 			reset++
 		}
-		h.Set("X-RateLimit-Reset", strconv.FormatInt(reset, 10))
+		h["X-Ratelimit-Reset"] = []string{strconv.FormatInt(reset, 10)}
 	}
 	if !r.Allowed {
 		secs := int64((r.RetryAfter + time.Second - 1) / time.Second)
