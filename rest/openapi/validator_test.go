@@ -111,8 +111,8 @@ func TestValidateResponse(t *testing.T) {
 	nulls := with(lead(), "phone", nil, "source", nil, "assignedTo", nil,
 		"customFields", map[string]any{"note": nil, "x": "y"})
 	apiKey := map[string]any{
-		"id": "K3yAb12Cd34Ef56G", "name": "Zapier", "environment": "live", "prefix": "ldr_live_sk_Ab12",
-		"last4": "9xYz", "scopes": []string{"leads:read"}, "createdBy": userID, "createdAt": ts,
+		"id": "K3yAb12Cd34Ef56G", "name": "Zapier", "environment": "live", "prefix": "ldr_live_sk_EXAM",
+		"last4": "Lkey", "scopes": []string{"leads:read"}, "createdBy": userID, "createdAt": ts,
 		"lastUsedAt": nil, "expiresAt": nil, "revokedAt": nil,
 	}
 	audit := map[string]any{
@@ -153,7 +153,7 @@ func TestValidateResponse(t *testing.T) {
 			header: hdr("WWW-Authenticate", `Bearer realm="leadron"`), body: failure(401, "invalid_api_key", fieldErr(nil, "invalid_api_key"))},
 		{name: "current user", method: "GET", path: "/v1/users/me", status: 200, body: ok(200, user)},
 		{name: "new api key", method: "POST", path: "/v1/api-keys", status: 201,
-			body: ok(201, with(apiKey, "key", "ldr_live_sk_Ab12EXAMPLEONLYnotARealKeyxxxxxxxxxx9xYz"))},
+			body: ok(201, with(apiKey, "key", "ldr_live_sk_EXAMPLEnotAREALkey"))},
 		{name: "audit events", method: "GET", path: "/v1/audit-events?action=lead.created", status: 200, body: list(audit)},
 		{name: "bad login", method: "POST", path: "/v1/auth/login", status: 401,
 			body: failure(401, "invalid_credentials", fieldErr(nil, "invalid_credentials"))},
