@@ -209,7 +209,7 @@ func (a *Authenticator) lookup(ctx context.Context, plain string) (keyEntry, err
 	if e, ok := a.cache.Get(sum); ok {
 		return e, nil
 	}
-	hash := sum[:]
+	hash := keys.Hash(plain) // a copy for the query: sum stays off the heap on a hit
 	pctx := viewer.NewContext(ctx, viewer.Platform())
 	k, err := a.client.APIKey.Query().
 		Where(apikey.Or(apikey.KeyHash(hash), apikey.PreviousKeyHash(hash))).

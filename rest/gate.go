@@ -3,6 +3,8 @@ package rest
 import (
 	"log/slog"
 	"net/http"
+	"strconv"
+	"sync"
 
 	"github.com/leadron/leadron/ent"
 	"github.com/leadron/leadron/internal/apperr"
@@ -50,11 +52,15 @@ type Gate struct {
 	limiter ratelimit.Limiter
 	limits  RateLimits
 	log     *slog.Logger
+	// names holds each tenant's bucket name (its ID as text); one entry
+	// per tenant.
+	namesMu sync.RWMutex
+	names   map[int]string
 }
 
 // NewGate returns a Gate.
 func NewGate(auth *Authenticator, limiter ratelimit.Limiter, limits RateLimits, log *slog.Logger) *Gate {
-	return &Gate{auth: auth, limiter: limiter, limits: limits, log: log}
+	return &Gate{auth: auth, limiter: limiter, limits: limits, log: log, names: map[int]string{}}
 }
 
 // Middleware admits authenticated requests within their limits, with the
@@ -62,13 +68,13 @@ func NewGate(auth *Authenticator, limiter ratelimit.Limiter, limits RateLimits, 
 func (g *Gate) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ip := g.auth.clientIP(r)
-		ipRes, ok := g.take(w, r, "ip:"+ip, g.limits.IP)
+		ipRes, ok := g.take(w, r, ratelimit.Key{Kind: "ip", Name: ip}, g.limits.IP)
 		if !ok {
 			return
 		}
 		v, limit, err := g.auth.authenticate(r)
 		if err != nil {
-			failRes, ok := g.take(w, r, "authfail:"+ip, g.limits.AuthFailure)
+			failRes, ok := g.take(w, r, ratelimit.Key{Kind: "authfail", Name: ip}, g.limits.AuthFailure)
 			if !ok {
 				return
 			}
@@ -77,7 +83,7 @@ func (g *Gate) Middleware(next http.Handler) http.Handler {
 			fail(w, r, err)
 			return
 		}
-		tenantRes, ok := g.take(w, r, "tenant:"+itoa(v.TenantID), limit)
+		tenantRes, ok := g.take(w, r, ratelimit.Key{Kind: "tenant", Name: g.tenantName(v.TenantID)}, limit)
 		if !ok {
 			return
 		}
@@ -88,7 +94,7 @@ func (g *Gate) Middleware(next http.Handler) http.Handler {
 
 // take takes one request from a bucket. When the bucket is empty it answers
 // 429 and reports false. A limiter error never blocks traffic.
-func (g *Gate) take(w http.ResponseWriter, r *http.Request, key string, l ratelimit.Limit) (ratelimit.Result, bool) {
+func (g *Gate) take(w http.ResponseWriter, r *http.Request, key ratelimit.Key, l ratelimit.Limit) (ratelimit.Result, bool) {
 	res, err := g.limiter.Allow(r.Context(), key, l)
 	if err != nil {
 		g.log.Warn("rate limiter failed; admitting the request", "err", err)
@@ -100,4 +106,20 @@ func (g *Gate) take(w http.ResponseWriter, r *http.Request, key string, l rateli
 		return res, false
 	}
 	return res, true
+}
+
+// tenantName is a tenant's ID as its bucket's name, made once per tenant
+// rather than on every request.
+func (g *Gate) tenantName(id int) string {
+	g.namesMu.RLock()
+	name, ok := g.names[id]
+	g.namesMu.RUnlock()
+	if ok {
+		return name
+	}
+	name = strconv.Itoa(id)
+	g.namesMu.Lock()
+	g.names[id] = name
+	g.namesMu.Unlock()
+	return name
 }

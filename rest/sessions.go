@@ -43,10 +43,10 @@ func (a *api) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ip := a.gate.auth.clientIP(r)
-	if _, ok := a.gate.take(w, r, "login:ip:"+ip, a.gate.limits.AuthFailure); !ok {
+	if _, ok := a.gate.take(w, r, ratelimit.Key{Kind: "login:ip", Name: ip}, a.gate.limits.AuthFailure); !ok {
 		return
 	}
-	if _, ok := a.gate.take(w, r, "login:account:"+strings.ToLower(strings.TrimSpace(email.V)), loginPerAccount); !ok {
+	if _, ok := a.gate.take(w, r, ratelimit.Key{Kind: "login:account", Name: strings.ToLower(strings.TrimSpace(email.V))}, loginPerAccount); !ok {
 		return
 	}
 	t, err := a.sessions.Login(r.Context(), email.V, pw.V)
@@ -64,7 +64,7 @@ func (a *api) refresh(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, err)
 		return
 	}
-	if _, ok := a.gate.take(w, r, "login:ip:"+a.gate.auth.clientIP(r), a.gate.limits.AuthFailure); !ok {
+	if _, ok := a.gate.take(w, r, ratelimit.Key{Kind: "login:ip", Name: a.gate.auth.clientIP(r)}, a.gate.limits.AuthFailure); !ok {
 		return
 	}
 	t, err := a.sessions.Refresh(r.Context(), token)

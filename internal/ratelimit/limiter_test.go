@@ -21,8 +21,8 @@ const redisAddr = "127.0.0.1:6379"
 var runID = strconv.FormatInt(time.Now().UnixNano(), 10)
 
 // testKey is a bucket name unique to this run and test.
-func testKey(t *testing.T, name string) string {
-	return fmt.Sprintf("test:%s:%s:%s", runID, t.Name(), name)
+func testKey(t *testing.T, name string) Key {
+	return Key{Kind: fmt.Sprintf("test:%s:%s", runID, t.Name()), Name: name}
 }
 
 // newRedisClient connects to the test Redis. Without one the test is
@@ -60,7 +60,7 @@ func newRedisClient(t *testing.T) *redis.Client {
 // mustNotFallBack fails the test if Redis did not answer by itself.
 type mustNotFallBack struct{ t *testing.T }
 
-func (f mustNotFallBack) Allow(context.Context, string, Limit) (Result, error) {
+func (f mustNotFallBack) Allow(context.Context, Key, Limit) (Result, error) {
 	f.t.Error("fallback used: Redis should have answered")
 	return Result{}, errors.New("unexpected fallback")
 }
@@ -164,7 +164,7 @@ func TestKeysHaveSeparateBuckets(t *testing.T) {
 			lim := lc.new(t)
 			a, b := testKey(t, "tenant:1"), testKey(t, "tenant:2")
 			for _, step := range []struct {
-				key     string
+				key     Key
 				allowed bool
 			}{{a, true}, {a, false}, {b, true}, {b, false}, {a, false}} {
 				res, err := lim.Allow(t.Context(), step.key, l)

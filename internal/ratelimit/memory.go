@@ -4,6 +4,7 @@ import (
 	"context"
 	"hash/maphash"
 	"math"
+	"math/bits"
 	"sync"
 	"time"
 
@@ -35,7 +36,7 @@ const (
 
 type shard struct {
 	mu        sync.Mutex
-	buckets   map[string]*bucket
+	buckets   map[Key]*bucket
 	sweepAt   int // sweep when the map grows past this many buckets
 	lastSweep time.Time
 }
@@ -52,7 +53,7 @@ var _ Limiter = (*Memory)(nil)
 func NewMemory() *Memory {
 	m := &Memory{seed: maphash.MakeSeed(), now: time.Now}
 	for i := range m.shards {
-		m.shards[i].buckets = make(map[string]*bucket)
+		m.shards[i].buckets = make(map[Key]*bucket)
 		m.shards[i].sweepAt = minSweepLen
 	}
 	return m
@@ -60,11 +61,13 @@ func NewMemory() *Memory {
 
 // Allow takes one request from the bucket named key. A refused request does
 // not use up anything. The context is unused: nothing here blocks.
-func (m *Memory) Allow(_ context.Context, key string, l Limit) (Result, error) {
+func (m *Memory) Allow(_ context.Context, key Key, l Limit) (Result, error) {
 	if err := l.validate(); err != nil {
 		return Result{}, err
 	}
-	s := &m.shards[maphash.String(m.seed, key)%numShards]
+	// The kind's hash is rotated so that "a"/"b" and "b"/"a" differ.
+	h := bits.RotateLeft64(maphash.String(m.seed, key.Kind), 17) ^ maphash.String(m.seed, key.Name)
+	s := &m.shards[h%numShards]
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	// Read the clock under the lock so each bucket sees time move forward:
@@ -125,7 +128,7 @@ func (s *shard) sweep(now time.Time) {
 		}
 	}
 	if dropped > len(s.buckets) {
-		fresh := make(map[string]*bucket, len(s.buckets))
+		fresh := make(map[Key]*bucket, len(s.buckets))
 		for k, b := range s.buckets {
 			fresh[k] = b
 		}

@@ -2,6 +2,7 @@ package ratelimit
 
 import (
 	"fmt"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -56,7 +57,7 @@ func TestMemoryTimeline(t *testing.T) {
 	}
 	for i, s := range steps {
 		clock.advance(s.after)
-		got, err := m.Allow(t.Context(), "k", l)
+		got, err := m.Allow(t.Context(), Key{Kind: "test", Name: "k"}, l)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -79,15 +80,15 @@ func TestMemoryPlanChangeKeepsLevel(t *testing.T) {
 	free, _ := PlanLimit("free")
 	pro, _ := PlanLimit("pro")
 	for range free.Burst {
-		m.Allow(t.Context(), "tenant:1", free)
+		m.Allow(t.Context(), Key{Kind: "tenant", Name: "1"}, free)
 	}
 	// Upgrading does not hand out a fresh burst of 100 at once...
-	if res, _ := m.Allow(t.Context(), "tenant:1", pro); res.Allowed || res.Limit != 1000 {
+	if res, _ := m.Allow(t.Context(), Key{Kind: "tenant", Name: "1"}, pro); res.Allowed || res.Limit != 1000 {
 		t.Fatalf("right after upgrade: %+v, want refused", res)
 	}
 	// ...but refills at the new rate (1000/min = one per 60ms).
 	clock.advance(61 * time.Millisecond)
-	if res, _ := m.Allow(t.Context(), "tenant:1", pro); !res.Allowed {
+	if res, _ := m.Allow(t.Context(), Key{Kind: "tenant", Name: "1"}, pro); !res.Allowed {
 		t.Fatalf("61ms after upgrade: %+v, want allowed", res)
 	}
 }
@@ -99,7 +100,7 @@ func TestMemoryEvictsFullBuckets(t *testing.T) {
 	// only the last 10s (2,000) can still be partly drained.
 	for sec := range 300 {
 		for i := range 200 {
-			if _, err := m.Allow(t.Context(), fmt.Sprintf("ip:%d.%d", sec, i), free); err != nil {
+			if _, err := m.Allow(t.Context(), Key{Kind: "ip", Name: fmt.Sprintf("%d.%d", sec, i)}, free); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -115,7 +116,7 @@ func TestMemoryEvictsFullBuckets(t *testing.T) {
 	clock.advance(sweepInterval)
 	const late = 2048 // enough that every shard is touched and sweeps
 	for i := range late {
-		m.Allow(t.Context(), fmt.Sprintf("late:%d", i), free)
+		m.Allow(t.Context(), Key{Kind: "late", Name: strconv.Itoa(i)}, free)
 	}
 	if n := m.size(); n != late {
 		t.Errorf("holding %d buckets after all refilled, want only the %d new ones", n, late)
@@ -127,14 +128,14 @@ func BenchmarkMemoryAllow(b *testing.B) {
 	b.Run("one key", func(b *testing.B) {
 		m := NewMemory()
 		for b.Loop() {
-			m.Allow(b.Context(), "tenant:1", team)
+			m.Allow(b.Context(), Key{Kind: "tenant", Name: "1"}, team)
 		}
 	})
 	b.Run("many keys parallel", func(b *testing.B) {
 		m := NewMemory()
-		keys := make([]string, 4096)
+		keys := make([]Key, 4096)
 		for i := range keys {
-			keys[i] = fmt.Sprintf("ip:10.0.%d.%d", i/256, i%256)
+			keys[i] = Key{Kind: "ip", Name: fmt.Sprintf("10.0.%d.%d", i/256, i%256)}
 		}
 		b.RunParallel(func(pb *testing.PB) {
 			i := 0

@@ -62,10 +62,19 @@ type Result struct {
 	RetryAfter time.Duration // >0 only when refused: wait this long before the next request can pass
 }
 
+// Key names a bucket: what it counts (Kind: "ip", "authfail", "tenant") and
+// whose it is (Name: the IP, the tenant's ID). It is two strings rather
+// than "kind:name", so that a request need not build a string to be
+// counted.
+type Key struct{ Kind, Name string }
+
+// String is the key as "kind:name", the name Redis keeps the bucket under.
+func (k Key) String() string { return k.Kind + ":" + k.Name }
+
 // Limiter checks requests against named buckets.
 type Limiter interface {
 	// Allow takes one request from the bucket named key.
-	Allow(ctx context.Context, key string, l Limit) (Result, error)
+	Allow(ctx context.Context, key Key, l Limit) (Result, error)
 }
 
 // Tighter returns the result clients should see in headers when a request

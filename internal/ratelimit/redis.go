@@ -67,14 +67,14 @@ func NewRedis(client *redis.Client, fallback Limiter, log *slog.Logger) *Redis {
 
 // Allow takes one request from the bucket named key. It returns an error
 // only for an invalid Limit, never for a Redis failure.
-func (r *Redis) Allow(ctx context.Context, key string, l Limit) (Result, error) {
+func (r *Redis) Allow(ctx context.Context, key Key, l Limit) (Result, error) {
 	if err := l.validate(); err != nil {
 		return Result{}, err
 	}
 	if time.Now().UnixNano() < r.skipUntil.Load() {
 		return r.fallback.Allow(ctx, key, l)
 	}
-	res, err := r.limiter.Allow(ctx, keyPrefix+key, redis_rate.Limit{
+	res, err := r.limiter.Allow(ctx, keyPrefix+key.String(), redis_rate.Limit{
 		Rate:   l.PerMinute,
 		Burst:  l.Burst,
 		Period: time.Minute,

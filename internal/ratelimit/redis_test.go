@@ -58,7 +58,7 @@ func TestRedisKeysArePrefixed(t *testing.T) {
 	if _, err := NewRedis(c, mustNotFallBack{t}, nil).Allow(t.Context(), key, Limit{PerMinute: 60, Burst: 10}); err != nil {
 		t.Fatal(err)
 	}
-	full := "rate:leadron:rl:" + key
+	full := "rate:leadron:rl:" + key.String()
 	if n, err := c.Exists(t.Context(), full).Result(); err != nil || n != 1 {
 		t.Errorf("EXISTS %q = %d, %v; want 1", full, n, err)
 	}
