@@ -6,11 +6,9 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"entgo.io/ent/dialect"
-	entsql "entgo.io/ent/dialect/sql"
 
 	"github.com/leadron/leadron/ent"
 	"github.com/leadron/leadron/ent/auditevent"
@@ -118,25 +116,6 @@ func newLeadIn(t *testing.T, db *store.DB, tn testutil.Tenant, status string) *e
 	return l
 }
 
-// capture records the queries an ent client sends.
-type capture struct {
-	dialect.Driver
-	mu      sync.Mutex
-	queries []captured
-}
-
-type captured struct {
-	sql  string
-	args []any
-}
-
-func (c *capture) Query(ctx context.Context, q string, args, v any) error {
-	c.mu.Lock()
-	c.queries = append(c.queries, captured{q, args.([]any)})
-	c.mu.Unlock()
-	return c.Driver.Query(ctx, q, args, v)
-}
-
 // The duplicate lookup is an index search, not a table scan: EXPLAIN of the
 // very SQL ent sends, on a table of thousands of leads, uses the
 // (tenant_id, environment, email_normalized) and (…, phone_normalized)
@@ -164,9 +143,9 @@ func TestDuplicateLookupUsesIndexes(t *testing.T) {
 		if _, err := db.SQL.ExecContext(ctx, analyze); err != nil {
 			t.Fatal(err)
 		}
-		cap := &capture{Driver: entsql.OpenDB(db.Dialect, db.SQL)}
-		client := ent.NewClient(ent.Driver(cap))
-		cap.queries = nil
+		recorded, sent := testutil.CountStatements(db)
+		client := recorded.Client
+		sent.Reset()
 		matches, err := lifecycle.MatchQuery(client, l).All(sys)
 		if err != nil {
 			t.Fatal(err)
@@ -174,12 +153,13 @@ func TestDuplicateLookupUsesIndexes(t *testing.T) {
 		if len(matches) != 1 {
 			t.Errorf("%d matches, want the 1 bulk lead (it shares the email and the phone)", len(matches))
 		}
-		if len(cap.queries) != 1 {
-			t.Fatalf("%d queries, want one for both fields", len(cap.queries))
+		stmts := sent.Recorded()
+		if len(stmts) != 1 {
+			t.Fatalf("%d statements, want one query for both fields", len(stmts))
 		}
-		q := cap.queries[0]
-		plan := explain(t, db, q.sql, q.args)
-		t.Logf("lookup: %s\n%s", q.sql, plan)
+		q := stmts[0]
+		plan := explain(t, db, q.SQL, q.Args)
+		t.Logf("lookup: %s\n%s", q.SQL, plan)
 		for _, index := range []string{"lead_tenant_id_environment_email_normalized", "lead_tenant_id_environment_phone_normalized"} {
 			if !strings.Contains(plan, index) {
 				t.Errorf("the lookup does not use %s:\n%s", index, plan)

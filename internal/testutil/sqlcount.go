@@ -18,7 +18,14 @@ import (
 // rollback. Tests use it to pin round trips and the SQL's shape.
 type Statements struct {
 	mu   sync.Mutex
-	sent []string
+	sent []Statement
+}
+
+// Statement is one statement as sent: its SQL (or BEGIN, COMMIT, ROLLBACK)
+// and its arguments.
+type Statement struct {
+	SQL  string
+	Args []any
 }
 
 // CountStatements returns a copy of db whose ent client sends everything
@@ -37,11 +44,22 @@ func (s *Statements) Count() int {
 	return len(s.sent)
 }
 
-// Sent returns the statements sent so far, in order.
+// Sent returns the SQL of the statements sent so far, in order.
 func (s *Statements) Sent() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]string(nil), s.sent...)
+	out := make([]string, len(s.sent))
+	for i, st := range s.sent {
+		out[i] = st.SQL
+	}
+	return out
+}
+
+// Recorded returns the statements sent so far with their arguments.
+func (s *Statements) Recorded() []Statement {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Statement(nil), s.sent...)
 }
 
 // Reset forgets what was sent.
@@ -51,10 +69,16 @@ func (s *Statements) Reset() {
 	s.sent = nil
 }
 
-func (s *Statements) add(q string) {
+func (s *Statements) add(q string, args ...any) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.sent = append(s.sent, q)
+	s.sent = append(s.sent, Statement{SQL: q, Args: args})
+}
+
+// argsOf unpacks the arguments of ent's Exec and Query (an []any).
+func argsOf(args any) []any {
+	a, _ := args.([]any)
+	return a
 }
 
 type recordingDriver struct {
@@ -63,22 +87,22 @@ type recordingDriver struct {
 }
 
 func (d *recordingDriver) Exec(ctx context.Context, q string, args, v any) error {
-	d.s.add(q)
+	d.s.add(q, argsOf(args)...)
 	return d.Driver.Exec(ctx, q, args, v)
 }
 
 func (d *recordingDriver) Query(ctx context.Context, q string, args, v any) error {
-	d.s.add(q)
+	d.s.add(q, argsOf(args)...)
 	return d.Driver.Query(ctx, q, args, v)
 }
 
 func (d *recordingDriver) ExecContext(ctx context.Context, q string, args ...any) (stdsql.Result, error) {
-	d.s.add(q)
+	d.s.add(q, args...)
 	return d.Driver.ExecContext(ctx, q, args...)
 }
 
 func (d *recordingDriver) QueryContext(ctx context.Context, q string, args ...any) (*stdsql.Rows, error) {
-	d.s.add(q)
+	d.s.add(q, args...)
 	return d.Driver.QueryContext(ctx, q, args...)
 }
 
@@ -101,12 +125,12 @@ type recordingTx struct {
 }
 
 func (t *recordingTx) Exec(ctx context.Context, q string, args, v any) error {
-	t.s.add(q)
+	t.s.add(q, argsOf(args)...)
 	return t.Tx.Exec(ctx, q, args, v)
 }
 
 func (t *recordingTx) Query(ctx context.Context, q string, args, v any) error {
-	t.s.add(q)
+	t.s.add(q, argsOf(args)...)
 	return t.Tx.Query(ctx, q, args, v)
 }
 
@@ -119,7 +143,7 @@ func (t *recordingTx) ExecContext(ctx context.Context, q string, args ...any) (s
 	if !ok {
 		return nil, fmt.Errorf("%T has no ExecContext", t.Tx)
 	}
-	t.s.add(q)
+	t.s.add(q, args...)
 	return ex.ExecContext(ctx, q, args...)
 }
 
@@ -130,7 +154,7 @@ func (t *recordingTx) QueryContext(ctx context.Context, q string, args ...any) (
 	if !ok {
 		return nil, fmt.Errorf("%T has no QueryContext", t.Tx)
 	}
-	t.s.add(q)
+	t.s.add(q, args...)
 	return qr.QueryContext(ctx, q, args...)
 }
 
