@@ -40,7 +40,7 @@ fuzz:
 ## generate: ent, GraphQL and migrations from ent/schema (MIGRATION=name)
 generate:
 	$(GO) run -mod=mod ./ent/entc.go
-	$(GO) tool gqlgen generate
+	$(GO) run -mod=mod ./graph/generate.go
 	$(GO) run -mod=mod ./migrations/generate.go -name $(MIGRATION)
 
 ## check-generated: fail if generated code is stale
