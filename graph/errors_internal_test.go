@@ -19,9 +19,7 @@ import (
 	"github.com/leadron/leadron/ent"
 	"github.com/leadron/leadron/internal/apperr"
 	"github.com/leadron/leadron/internal/ids"
-	"github.com/leadron/leadron/internal/store"
 	"github.com/leadron/leadron/internal/testutil"
-	"github.com/leadron/leadron/internal/viewer"
 )
 
 // The presenter shows REST's codes and safe messages, and sends anything
@@ -89,19 +87,8 @@ func TestRecoverPanic(t *testing.T) {
 func TestMutationOnAFailedDatabase(t *testing.T) {
 	db := testutil.NewDB(t, "sqlite3")
 	tn := testutil.NewTenant(t, db, "acme")
-	codec, err := store.LoadCodec(context.Background(), db.Client)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var logged bytes.Buffer
-	h := NewHandler(Deps{
-		Client: db.Client, Codec: codec, Logger: slog.New(slog.NewTextHandler(&logged, nil)),
-		Authenticate: func(next http.Handler) http.Handler {
-			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				next.ServeHTTP(w, r.WithContext(viewer.NewContext(r.Context(), viewer.System(tn.ID, viewer.Live))))
-			})
-		},
-	})
+	h := systemHandler(t, db, tn, jsonPOST{}, &logged)
 	db.SQL.Close()
 	req := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(
 		`{"query":"mutation { createLead(input: {email: \"a@b.co\", firstName: \"A\", lastName: \"B\"}) { id } }"}`))

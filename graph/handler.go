@@ -11,10 +11,10 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
-	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/leadron/leadron/ent"
@@ -50,13 +50,17 @@ type Deps struct {
 // Queries are bounded in tokens, depth, aliases, page sizes and cost before
 // they run; mutations run in one transaction; errors show REST's codes and
 // never internal text.
-func NewHandler(d Deps) http.Handler {
+func NewHandler(d Deps) http.Handler { return newHandler(d, jsonPOST{}) }
+
+// newHandler is NewHandler over the transport tr (tests compare jsonPOST
+// with gqlgen's own).
+func newHandler(d Deps, tr graphql.Transport) http.Handler {
 	if d.RequestTimeout == 0 {
 		d.RequestTimeout = DefaultRequestTimeout
 	}
 	es := NewExecutableSchema(Config{Resolvers: NewResolver(d.Client, d.ForgetKey)})
 	srv := handler.New(costed{es})
-	srv.AddTransport(transport.POST{})
+	srv.AddTransport(tr)
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.SetParserTokenLimit(MaxTokens)
 	srv.SetDisableSuggestion(!d.Introspection)
