@@ -21,6 +21,7 @@ import (
 	"github.com/leadron/leadron/ent/tenant"
 	"github.com/leadron/leadron/ent/user"
 	"github.com/leadron/leadron/graph/gqlid"
+	"github.com/leadron/leadron/graph/gqltime"
 	"github.com/leadron/leadron/graph/model"
 	"github.com/leadron/leadron/internal/lifecycle"
 	gqlparser "github.com/vektah/gqlparser/v2"
@@ -11874,13 +11875,13 @@ func (ec *executionContext) marshalNTenantPlan2githubᚗcomᚋleadronᚋleadron�
 }
 
 func (ec *executionContext) unmarshalNTime2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
-	res, err := graphql.UnmarshalTime(v)
+	res, err := gqltime.UnmarshalTime(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNTime2timeᚐTime(ctx context.Context, sel ast.SelectionSet, v time.Time) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalTime(v)
+	res := gqltime.MarshalTime(v)
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "Time!")
 	}
@@ -12667,7 +12668,7 @@ func (ec *executionContext) unmarshalOTime2ᚖtimeᚐTime(ctx context.Context, v
 	if v == nil {
 		return nil, nil
 	}
-	res, err := graphql.UnmarshalTime(v)
+	res, err := gqltime.UnmarshalTime(v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -12677,7 +12678,7 @@ func (ec *executionContext) marshalOTime2ᚖtimeᚐTime(ctx context.Context, sel
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalTime(*v)
+	res := gqltime.MarshalTime(*v)
 	return res
 }
 
