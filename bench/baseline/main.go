@@ -24,6 +24,7 @@ import (
 	"os/signal"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -131,7 +132,7 @@ func main() {
 		}
 		sdb.SetMaxOpenConns(1)
 		defer sdb.Close()
-		db = sqliteStore{sdb, *tenant, *env}
+		db = &sqliteStore{db: sdb, tenant: *tenant, env: *env}
 	}
 	s := &server{db: db, tenantID: *tenant, env: *env}
 	mux := http.NewServeMux()
@@ -304,11 +305,28 @@ func (p pgStore) insert(ctx context.Context, args []any) (int64, error) {
 	return id, err
 }
 
-// sqliteStore runs the same statements on SQLite (with ? placeholders).
+// sqliteStore runs the same statements on SQLite (with ? placeholders),
+// each prepared once, as Leadron's statement cache and pgx's do.
 type sqliteStore struct {
 	db     *sql.DB
 	tenant int64
 	env    string
+	stmts  sync.Map // query text → *sql.Stmt
+}
+
+func (s *sqliteStore) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	if st, ok := s.stmts.Load(query); ok {
+		return st.(*sql.Stmt), nil
+	}
+	st, err := s.db.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if prev, loaded := s.stmts.LoadOrStore(query, st); loaded {
+		st.Close()
+		return prev.(*sql.Stmt), nil
+	}
+	return st, nil
 }
 
 var toQ = strings.NewReplacer("$10", "?", "$11", "?", "$12", "?", "$13", "?", "$14", "?", "$15", "?",
@@ -321,19 +339,25 @@ var (
 	sqliteInsert = toQ.Replace(strings.ReplaceAll(insertSQL, `"`, "`"))
 )
 
-func (s sqliteStore) get(ctx context.Context, id int64) (*lead, error) {
+func (s *sqliteStore) get(ctx context.Context, id int64) (*lead, error) {
+	st, err := s.stmt(ctx, sqliteGet)
+	if err != nil {
+		return nil, err
+	}
 	var l lead
-	return &l, s.db.QueryRowContext(ctx, sqliteGet, id, s.tenant, s.env).Scan(l.dest()...)
+	return &l, st.QueryRowContext(ctx, id, s.tenant, s.env).Scan(l.dest()...)
 }
 
-func (s sqliteStore) list(ctx context.Context, limit int, afterTS *time.Time, afterID int64) ([]lead, error) {
-	var rows *sql.Rows
-	var err error
-	if afterTS == nil {
-		rows, err = s.db.QueryContext(ctx, fmt.Sprintf(sqliteFirst, limit), s.tenant, s.env)
-	} else {
-		rows, err = s.db.QueryContext(ctx, fmt.Sprintf(sqliteAfter, limit), *afterTS, afterID, s.tenant, s.env)
+func (s *sqliteStore) list(ctx context.Context, limit int, afterTS *time.Time, afterID int64) ([]lead, error) {
+	query, args := fmt.Sprintf(sqliteFirst, limit), []any{s.tenant, s.env}
+	if afterTS != nil {
+		query, args = fmt.Sprintf(sqliteAfter, limit), []any{*afterTS, afterID, s.tenant, s.env}
 	}
+	st, err := s.stmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := st.QueryContext(ctx, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -348,8 +372,12 @@ func (s sqliteStore) list(ctx context.Context, limit int, afterTS *time.Time, af
 	return out, rows.Err()
 }
 
-func (s sqliteStore) insert(ctx context.Context, args []any) (int64, error) {
+func (s *sqliteStore) insert(ctx context.Context, args []any) (int64, error) {
+	st, err := s.stmt(ctx, sqliteInsert)
+	if err != nil {
+		return 0, err
+	}
 	var id int64
-	err := s.db.QueryRowContext(ctx, sqliteInsert, args...).Scan(&id)
+	err = st.QueryRowContext(ctx, args...).Scan(&id)
 	return id, err
 }

@@ -6,6 +6,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"net/url"
@@ -110,10 +111,7 @@ func openSQLite(ctx context.Context, rawURL string) (*DB, error) {
 	// immediate "database is locked", and write transactions that take the
 	// lock up front so they never deadlock on upgrade.
 	dsn := "file:" + path + "?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_txlock=immediate"
-	db, err := sql.Open("sqlite", dsn)
-	if err != nil {
-		return nil, fmt.Errorf("opening SQLite %s: %w", path, err)
-	}
+	db := sql.OpenDB(stmtCachingConnector{dsn: dsn, drv: sqliteDriver(), size: stmtCacheSize})
 	// One connection: SQLite has one writer, and a second connection would
 	// only wait on the lock.
 	db.SetMaxOpenConns(1)
@@ -126,6 +124,14 @@ func openSQLite(ctx context.Context, rawURL string) (*DB, error) {
 		db.Close()
 	}
 	return d, err
+}
+
+// sqliteDriver is the driver modernc registers as "sqlite" (sql.Open only
+// looks it up; it connects to nothing).
+func sqliteDriver() driver.Driver {
+	db, _ := sql.Open("sqlite", "")
+	defer db.Close()
+	return db.Driver()
 }
 
 // newDB builds the ent client over the jobs driver, whose transactions can
