@@ -6,7 +6,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
 	"errors"
 	"fmt"
 	"net/url"
@@ -16,7 +15,7 @@ import (
 	entsql "entgo.io/ent/dialect/sql"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
-	_ "modernc.org/sqlite" // the pure-Go SQLite driver, registered as "sqlite"
+	"modernc.org/sqlite" // the pure-Go SQLite driver
 
 	"entgo.io/ent/dialect"
 
@@ -111,7 +110,11 @@ func openSQLite(ctx context.Context, rawURL string) (*DB, error) {
 	// immediate "database is locked", and write transactions that take the
 	// lock up front so they never deadlock on upgrade.
 	dsn := "file:" + path + "?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_txlock=immediate"
-	db := sql.OpenDB(stmtCachingConnector{dsn: dsn, drv: sqliteDriver(), size: stmtCacheSize})
+	conn, err := sqlite.NewConnector(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("opening SQLite %s: %w", path, err)
+	}
+	db := sql.OpenDB(stmtCachingConnector{Connector: conn, size: stmtCacheSize})
 	// One connection: SQLite has one writer, and a second connection would
 	// only wait on the lock.
 	db.SetMaxOpenConns(1)
@@ -124,14 +127,6 @@ func openSQLite(ctx context.Context, rawURL string) (*DB, error) {
 		db.Close()
 	}
 	return d, err
-}
-
-// sqliteDriver is the driver modernc registers as "sqlite" (sql.Open only
-// looks it up; it connects to nothing).
-func sqliteDriver() driver.Driver {
-	db, _ := sql.Open("sqlite", "")
-	defer db.Close()
-	return db.Driver()
 }
 
 // newDB builds the ent client over the jobs driver, whose transactions can

@@ -20,13 +20,12 @@ const stmtCacheSize = 256
 // request: a sixth of a GET's CPU. pgx has the same cache built in
 // (QueryExecModeCacheStatement).
 type stmtCachingConnector struct {
-	dsn  string
-	drv  driver.Driver
-	size int
+	driver.Connector // modernc's (sqlite.NewConnector)
+	size             int
 }
 
-func (c stmtCachingConnector) Connect(context.Context) (driver.Conn, error) {
-	conn, err := c.drv.Open(c.dsn)
+func (c stmtCachingConnector) Connect(ctx context.Context) (driver.Conn, error) {
+	conn, err := c.Connector.Connect(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -42,8 +41,6 @@ func (c stmtCachingConnector) Connect(context.Context) (driver.Conn, error) {
 	}
 	return &stmtCachingConn{sqliteConn: sc, stmts: lru}, nil
 }
-
-func (c stmtCachingConnector) Driver() driver.Driver { return c.drv }
 
 // errUnsupportedSQLiteDriver means the SQLite driver's connections lack an
 // interface that database/sql would use; it is a programming error.
@@ -70,9 +67,13 @@ type sqliteStmt interface {
 }
 
 // stmtCachingConn runs queries and execs that carry arguments through a
-// prepared statement kept by query text (statements without arguments are
-// DDL, PRAGMAs and scripts, which run once). database/sql uses a connection
-// from one goroutine at a time, so the cache needs no lock.
+// prepared statement kept by query text. Those without arguments pass
+// through: ent always binds its values, and what it sends bare (DDL,
+// PRAGMAs, migration scripts) runs once. The cache needs no lock of its
+// own: database/sql holds the connection's lock around every call into it,
+// its rows' Next and Close included (even when its context watcher closes
+// rows from another goroutine), whether the connection is shared by a Tx or
+// a Conn.
 type stmtCachingConn struct {
 	sqliteConn
 	stmts *simplelru.LRU[string, *cachedStmt]

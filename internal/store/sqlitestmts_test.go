@@ -3,15 +3,22 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"path/filepath"
 	"testing"
+
+	"modernc.org/sqlite"
 )
 
 // openCaching opens a SQLite database of one connection whose statement
 // cache holds size statements, with a table t(n).
 func openCaching(t testing.TB, size int) *sql.DB {
 	t.Helper()
-	db := sql.OpenDB(stmtCachingConnector{dsn: "file:" + filepath.Join(t.TempDir(), "t.db"), drv: sqliteDriver(), size: size})
+	conn, err := sqlite.NewConnector("file:" + filepath.Join(t.TempDir(), "t.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := sql.OpenDB(stmtCachingConnector{Connector: conn, size: size})
 	db.SetMaxOpenConns(1)
 	t.Cleanup(func() { db.Close() })
 	if _, err := db.Exec(`CREATE TABLE t (n INTEGER PRIMARY KEY)`); err != nil {
@@ -92,8 +99,53 @@ func TestStatementCache(t *testing.T) {
 	}
 	// The index changed the schema under the kept SELECT: SQLite prepares it
 	// again by itself.
-	if got := sum(t, must(db.Query(`SELECT n FROM t WHERE n > ?`, 4))); got != 11 {
-		t.Errorf("SELECT after the schema changed = %d, want 5+6", got)
+	var n int
+	if err := db.QueryRow(`SELECT n FROM t WHERE n = ?`, 6).Scan(&n); err != nil || n != 6 {
+		t.Errorf("the kept SELECT after the schema changed = %d, %v", n, err)
+	}
+	if got := cached(t, db); got != 2 {
+		t.Errorf("at the end: %d statements kept, want 2", got)
+	}
+}
+
+// A kept statement stays usable after a run that failed on its second
+// row, after a run whose context was cancelled mid-way (database/sql then
+// closes its rows from its own goroutine), and after a run whose context
+// was cancelled before it began.
+func TestStatementCacheAfterFailedRuns(t *testing.T) {
+	db := openCaching(t, 8)
+	// abs() of the smallest integer overflows: the error comes at step 2.
+	const overflow = `SELECT abs(x) FROM (SELECT ? AS x UNION ALL SELECT -9223372036854775807 - ?)`
+	rows := must(db.Query(overflow, 1, 1))
+	for rows.Next() {
+	}
+	if rows.Err() == nil {
+		t.Error("the overflowing row did not fail")
+	}
+	rows.Close()
+	if got := sum(t, must(db.Query(overflow, 2, -9223372036854775800))); got != 2+7 {
+		t.Errorf("the statement after a failed step = %d", got)
+	}
+
+	// A million rows, so that the cancel lands while they are being read.
+	const q = `WITH RECURSIVE c(x) AS (SELECT ? UNION ALL SELECT x + 1 FROM c WHERE x < 1000000) SELECT x FROM c`
+	ctx, cancel := context.WithCancel(context.Background())
+	rows = must(db.QueryContext(ctx, q, 1))
+	if !rows.Next() {
+		t.Fatal("no first row")
+	}
+	cancel()
+	for rows.Next() {
+	}
+	if err := rows.Err(); !errors.Is(err, context.Canceled) {
+		t.Errorf("rows after the cancel: %v, want context.Canceled", err)
+	}
+	rows.Close()
+	if _, err := db.QueryContext(ctx, q, 1); err == nil {
+		t.Error("a query ran under a cancelled context")
+	}
+	if got := sum(t, must(db.Query(q, 999998))); got != 999998+999999+1000000 {
+		t.Errorf("the statement after cancelled runs = %d, want 2999997", got)
 	}
 }
 
@@ -136,6 +188,19 @@ func TestStatementCacheWhileRowsAreOpen(t *testing.T) {
 	outer.Close()
 	if got := sum(t, must(tx.Query(q, 4))); got != 9 {
 		t.Errorf("q after its rows closed = %d, want 9", got)
+	}
+
+	// An exec of a text whose rows are open runs uncached too.
+	const ins = `INSERT INTO t (n) SELECT ? WHERE ? > 0`
+	open := must(tx.Query(ins+` RETURNING n`, 7, 1))
+	if _, err := tx.Exec(ins+` RETURNING n`, 8, 1); err != nil {
+		t.Errorf("exec beside open rows of the same text: %v", err)
+	}
+	if got := sum(t, open); got != 7 {
+		t.Errorf("RETURNING = %d, want 7", got)
+	}
+	if got := sum(t, must(tx.Query(`SELECT n FROM t WHERE n > ?`, 6))); got != 15 {
+		t.Errorf("rows 7 and 8: sum %d, want 15", got)
 	}
 }
 
