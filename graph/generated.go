@@ -21,7 +21,7 @@ import (
 	"github.com/leadron/leadron/ent/tenant"
 	"github.com/leadron/leadron/ent/user"
 	"github.com/leadron/leadron/graph/gqlid"
-	"github.com/leadron/leadron/graph/gqltime"
+	"github.com/leadron/leadron/graph/gqlscalar"
 	"github.com/leadron/leadron/graph/model"
 	"github.com/leadron/leadron/internal/lifecycle"
 	gqlparser "github.com/vektah/gqlparser/v2"
@@ -11758,7 +11758,7 @@ func (ec *executionContext) unmarshalNLeadWhereInput2ᚖgithubᚗcomᚋleadron�
 }
 
 func (ec *executionContext) unmarshalNMap2map(ctx context.Context, v any) (map[string]any, error) {
-	res, err := graphql.UnmarshalMap(v)
+	res, err := gqlscalar.UnmarshalMap(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -11768,7 +11768,7 @@ func (ec *executionContext) marshalNMap2map(ctx context.Context, sel ast.Selecti
 		return graphql.Null
 	}
 	_ = sel
-	res := graphql.MarshalMap(v)
+	res := gqlscalar.MarshalMap(v)
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "Map!")
 	}
@@ -11875,13 +11875,13 @@ func (ec *executionContext) marshalNTenantPlan2githubᚗcomᚋleadronᚋleadron�
 }
 
 func (ec *executionContext) unmarshalNTime2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
-	res, err := gqltime.UnmarshalTime(v)
+	res, err := gqlscalar.UnmarshalTime(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNTime2timeᚐTime(ctx context.Context, sel ast.SelectionSet, v time.Time) graphql.Marshaler {
 	_ = sel
-	res := gqltime.MarshalTime(v)
+	res := gqlscalar.MarshalTime(v)
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "Time!")
 	}
@@ -12555,7 +12555,7 @@ func (ec *executionContext) unmarshalOMap2map(ctx context.Context, v any) (map[s
 	if v == nil {
 		return nil, nil
 	}
-	res, err := graphql.UnmarshalMap(v)
+	res, err := gqlscalar.UnmarshalMap(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -12565,7 +12565,7 @@ func (ec *executionContext) marshalOMap2map(ctx context.Context, sel ast.Selecti
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalMap(v)
+	res := gqlscalar.MarshalMap(v)
 	return res
 }
 
@@ -12668,7 +12668,7 @@ func (ec *executionContext) unmarshalOTime2ᚖtimeᚐTime(ctx context.Context, v
 	if v == nil {
 		return nil, nil
 	}
-	res, err := gqltime.UnmarshalTime(v)
+	res, err := gqlscalar.UnmarshalTime(v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -12678,7 +12678,7 @@ func (ec *executionContext) marshalOTime2ᚖtimeᚐTime(ctx context.Context, sel
 	}
 	_ = sel
 	_ = ctx
-	res := gqltime.MarshalTime(*v)
+	res := gqlscalar.MarshalTime(*v)
 	return res
 }
 

@@ -16,7 +16,9 @@ import (
 // list, so unless the selection reaches one of our own resolvers
 // (resolverFields), the elements are marshalled one after another, with
 // gqlgen's panic handling per element. Otherwise gqlgen's concurrent
-// marshalling runs as generated.
+// marshalling runs as generated. The trade: an edge that entgql did not
+// load (under a list it does not collect, such as the leads inside
+// duplicates) is queried once per element in turn rather than at once.
 func marshalList(ctx context.Context, sel ast.SelectionSet, length int, workerLimit int64, omitPanicHandler bool, marshalElement func(context.Context, int) graphql.Marshaler) graphql.Array {
 	if length > 1 && selectsResolver(sel) {
 		return graphql.MarshalSliceConcurrently(ctx, length, workerLimit, omitPanicHandler, marshalElement)

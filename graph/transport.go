@@ -13,11 +13,20 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 )
 
-// jsonPOST is gqlgen's POST transport (transport.POST, v0.17.98) with one
-// change: responses are written by writeResponse. gqlgen writes them with
+// jsonPOST is gqlgen's POST transport (transport.POST, v0.17.98) whose
+// responses are written by writeResponse. gqlgen writes them with
 // json.Marshal, which compacts and re-validates the data it has just
 // marshalled itself, about a tenth of a 50-row page's CPU.
-// TestTransportMatchesGqlgen holds the two to the same bytes.
+// TestTransportMatchesGqlgen holds the two to the same statuses, content
+// types and bytes. Where they differ on purpose:
+//   - a body that is not JSON is refused without echoing the body back
+//     (the error presenter rewrites the message anyway);
+//   - reading the body cannot fail here: readBody has read it already;
+//   - no ResponseHeaders or UseGrapQLResponseJsonByDefault options.
+//
+// The data is sent as gqlgen's marshalers wrote it, so they must write
+// compact JSON: gqlgen's own do, but for Map, whose encoder adds a newline
+// (graph/gqlscalar has ours).
 type jsonPOST struct{}
 
 var _ graphql.Transport = jsonPOST{}
@@ -97,6 +106,11 @@ func statusFor(contentType string, errs gqlerror.List) int {
 // fields we never set (label, path, hasNext, extensions), json.Marshal
 // writes the whole response.
 func writeResponse(w http.ResponseWriter, resp *graphql.Response) {
+	if resp == nil {
+		// The executor's answer once the request's context has ended.
+		_, _ = w.Write([]byte("null"))
+		return
+	}
 	if !writtenAsIs(resp) {
 		b, err := json.Marshal(resp)
 		if err != nil {

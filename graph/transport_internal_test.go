@@ -51,8 +51,12 @@ func TestTransportMatchesGqlgen(t *testing.T) {
 	tn.NewLead(t, db.Client, viewer.Live, "plain@acme.test")
 	ctx := tn.System(viewer.Live)
 	if err := store.InTx(ctx, db.Client, func(c *ent.Client) error {
-		return c.Lead.Create().SetEmail("html@acme.test").SetFirstName("<b>Tom & Jerry</b>").
-			SetLastName("Line\u2028Separator").Exec(ctx)
+		if err := c.Lead.Create().SetEmail("html@acme.test").SetFirstName("<b>Tom & Jerry</b>").
+			SetLastName("Line\u2028Separator").Exec(ctx); err != nil {
+			return err
+		}
+		return c.Lead.Create().SetEmail("custom@acme.test").SetFirstName("C").SetLastName("F").
+			SetCustomFields(map[string]any{"company": "Acme <Corp>", "seats": 25, "vip": true}).Exec(ctx)
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -62,22 +66,30 @@ func TestTransportMatchesGqlgen(t *testing.T) {
 	tests := []struct {
 		name, accept, body string
 		wantStatus         int
+		cancelled          bool // the client is gone before the query runs
 	}{
-		{"plain data", "", `{"query":"{ leads(first: 1, where: {email: \"plain@acme.test\"}) { edges { node { id email firstName createdAt } } pageInfo { hasNextPage endCursor } } }"}`, 200},
-		{"data escaped for HTML", "", `{"query":"{ leads(first: 5) { edges { node { email firstName lastName } } } }"}`, 200},
-		{"errors beside data", "", `{"query":"{ node(id: \"nope\") { id } leads(first: 1) { totalCount } }"}`, 200},
-		{"variables and operation name", "application/json", `{"query":"query Q($n: Int) { leads(first: $n) { totalCount } }","operationName":"Q","variables":{"n":1}}`, 200},
-		{"a mutation refused by validation", "", `{"query":"mutation { createLead(input: {email: \"not an email\", firstName: \"A\", lastName: \"B\"}) { id } }"}`, 200},
-		{"a query that does not parse", "", `{"query":"{ leads(first: 1) { "}`, 422},
-		{"a query that does not validate", "", `{"query":"{ leads(first: 1) { nope } }"}`, 422},
-		{"the same, asking for graphql-response+json", "application/graphql-response+json", `{"query":"{ leads(first: 1) { nope } }"}`, 400},
-		{"an Accept we do not know", "text/html", `{"query":"{ leads(first: 1) { totalCount } }"}`, 200},
-		{"no query", "", `{}`, 422},
+		{"plain data", "", `{"query":"{ leads(first: 1, where: {email: \"plain@acme.test\"}) { edges { node { id email firstName createdAt } } pageInfo { hasNextPage endCursor } } }"}`, 200, false},
+		{"data escaped for HTML", "", `{"query":"{ leads(first: 5) { edges { node { email firstName lastName } } } }"}`, 200, false},
+		{"errors beside data", "", `{"query":"{ node(id: \"nope\") { id } leads(first: 1) { totalCount } }"}`, 200, false},
+		{"variables and operation name", "application/json", `{"query":"query Q($n: Int) { leads(first: $n) { totalCount } }","operationName":"Q","variables":{"n":1}}`, 200, false},
+		{"a mutation refused by validation", "", `{"query":"mutation { createLead(input: {email: \"not an email\", firstName: \"A\", lastName: \"B\"}) { id } }"}`, 200, false},
+		{"a query that does not parse", "", `{"query":"{ leads(first: 1) { "}`, 422, false},
+		{"a query that does not validate", "", `{"query":"{ leads(first: 1) { nope } }"}`, 422, false},
+		{"the same, asking for graphql-response+json", "application/graphql-response+json", `{"query":"{ leads(first: 1) { nope } }"}`, 400, false},
+		{"an Accept we do not know", "text/html", `{"query":"{ leads(first: 1) { totalCount } }"}`, 200, false},
+		{"no query", "", `{}`, 422, false},
+		{"custom fields", "", `{"query":"{ leads(first: 1, where: {email: \"custom@acme.test\"}) { edges { node { customFields } } } }"}`, 200, false},
+		{"a client gone before the query runs", "", `{"query":"{ leads(first: 1) { totalCount } }"}`, 200, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			serve := func(h http.Handler) *httptest.ResponseRecorder {
 				req := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(tt.body))
+				if tt.cancelled {
+					ctx, cancel := context.WithCancel(req.Context())
+					cancel()
+					req = req.WithContext(ctx)
+				}
 				req.Header.Set("Content-Type", "application/json")
 				if tt.accept != "" {
 					req.Header.Set("Accept", tt.accept)
@@ -135,6 +147,7 @@ func TestWriteResponseMatchesJSONMarshal(t *testing.T) {
 		asIs bool
 	}{
 		{"as the executor makes it", executed, true},
+		{"none, once the context has ended", nil, true},
 		{"data", &graphql.Response{Data: []byte(`{"a":[1,"x"]}`)}, true},
 		{"errors and data", &graphql.Response{Errors: gqlerror.List{{Message: "no", Path: ast.Path{ast.PathName("a")}}}, Data: []byte(`{"a":null}`)}, true},
 		{"no data", &graphql.Response{Errors: gqlerror.List{{Message: "no"}}}, true},
@@ -144,7 +157,7 @@ func TestWriteResponseMatchesJSONMarshal(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := writtenAsIs(tt.resp); got != tt.asIs {
+			if got := tt.resp == nil || writtenAsIs(tt.resp); got != tt.asIs {
 				t.Errorf("writtenAsIs = %v, want %v", got, tt.asIs)
 			}
 			want, err := json.Marshal(tt.resp)

@@ -1,4 +1,4 @@
-package gqltime
+package gqlscalar
 
 import (
 	"bytes"
@@ -44,7 +44,7 @@ func TestUnmarshalTime(t *testing.T) {
 // BenchmarkMarshalTime compares ours with gqlgen's.
 func BenchmarkMarshalTime(b *testing.B) {
 	tm := time.Date(2026, 12, 1, 20, 30, 0, 123456789, time.UTC)
-	for name, marshal := range map[string]func(time.Time) graphql.Marshaler{"gqltime": MarshalTime, "gqlgen": graphql.MarshalTime} {
+	for name, marshal := range map[string]func(time.Time) graphql.Marshaler{"gqlscalar": MarshalTime, "gqlgen": graphql.MarshalTime} {
 		b.Run(name, func(b *testing.B) {
 			var w bytes.Buffer
 			b.ReportAllocs()
@@ -53,5 +53,35 @@ func BenchmarkMarshalTime(b *testing.B) {
 				marshal(tm).MarshalGQL(&w)
 			}
 		})
+	}
+}
+
+// A map is written as gqlgen writes it, less the newline its encoder adds
+// (and which the response's compaction used to remove).
+func TestMarshalMapMatchesGqlgen(t *testing.T) {
+	tests := []map[string]any{
+		{},
+		{"company": "Acme <Corp> & Sons", "seats": 25.0, "tags": []any{"a", "b"}, "nested": map[string]any{"z": nil, "a": true}},
+		{"line": "one\u2028two", "é": "ü"},
+	}
+	for _, m := range tests {
+		var got, want bytes.Buffer
+		MarshalMap(m).MarshalGQL(&got)
+		graphql.MarshalMap(m).MarshalGQL(&want)
+		if got.String()+"\n" != want.String() {
+			t.Errorf("%v: wrote %s, want %s", m, got.String(), want.String())
+		}
+	}
+	var null bytes.Buffer
+	MarshalMap(nil).MarshalGQL(&null)
+	MarshalMap(map[string]any{"ch": make(chan int)}).MarshalGQL(&null)
+	if null.String() != "nullnull" {
+		t.Errorf("nil and unmarshalable maps wrote %q, want null twice", null.String())
+	}
+	if m, err := UnmarshalMap(map[string]any{"a": 1}); err != nil || m["a"] != 1 {
+		t.Errorf("UnmarshalMap = %v, %v", m, err)
+	}
+	if _, err := UnmarshalMap("x"); err == nil {
+		t.Error("UnmarshalMap accepted a string")
 	}
 }
