@@ -101,9 +101,13 @@ func (s *cachedStmt) release() {
 	}
 }
 
-// statement returns the cached statement for query, preparing it on first
-// use, or nil when it is busy (the caller then runs the query uncached).
-func (c *stmtCachingConn) statement(ctx context.Context, query string) (*cachedStmt, error) {
+// statement returns the kept statement for a query with args, preparing it
+// on first use, or nil when the query runs uncached: it has no arguments,
+// or its statement is busy.
+func (c *stmtCachingConn) statement(ctx context.Context, query string, args []driver.NamedValue) (*cachedStmt, error) {
+	if len(args) == 0 {
+		return nil, nil
+	}
 	if s, ok := c.stmts.Get(query); ok {
 		if s.busy {
 			return nil, nil
@@ -125,14 +129,11 @@ func (c *stmtCachingConn) statement(ctx context.Context, query string) (*cachedS
 }
 
 func (c *stmtCachingConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
-	if len(args) == 0 {
-		return c.sqliteConn.QueryContext(ctx, query, args)
-	}
-	s, err := c.statement(ctx, query)
-	if err != nil {
+	s, err := c.statement(ctx, query, args)
+	switch {
+	case err != nil:
 		return nil, err
-	}
-	if s == nil {
+	case s == nil:
 		return c.sqliteConn.QueryContext(ctx, query, args)
 	}
 	rows, err := s.stmt.QueryContext(ctx, args)
@@ -149,14 +150,11 @@ func (c *stmtCachingConn) QueryContext(ctx context.Context, query string, args [
 }
 
 func (c *stmtCachingConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
-	if len(args) == 0 {
-		return c.sqliteConn.ExecContext(ctx, query, args)
-	}
-	s, err := c.statement(ctx, query)
-	if err != nil {
+	s, err := c.statement(ctx, query, args)
+	switch {
+	case err != nil:
 		return nil, err
-	}
-	if s == nil {
+	case s == nil:
 		return c.sqliteConn.ExecContext(ctx, query, args)
 	}
 	return s.stmt.ExecContext(ctx, args)
