@@ -66,11 +66,9 @@ func newHandler(d Deps, tr graphql.Transport) http.Handler {
 	srv.SetDisableSuggestion(!d.Introspection)
 	srv.SetErrorPresenter(presentError(d.Logger))
 	srv.SetRecoverFunc(recoverPanic(d.Logger))
-	if d.Introspection {
-		srv.Use(extension.Introspection{})
+	for _, ext := range extensions(d) {
+		srv.Use(ext)
 	}
-	srv.Use(&limits{introspection: d.Introspection})
-	srv.Use(newTransactioner(d.Client, d.Logger))
 
 	var h http.Handler = srv
 	h = withCodec(d.Codec, h)
@@ -78,6 +76,17 @@ func newHandler(d Deps, tr graphql.Transport) http.Handler {
 	h = withTimeout(d.RequestTimeout, h)
 	h = d.Authenticate(h)
 	return precheck(h)
+}
+
+// extensions are the endpoint's gqlgen extensions. None may intercept
+// fields: the plain fields that graph/generate.go marshals directly would
+// skip it (TestNoExtensionInterceptsFields).
+func extensions(d Deps) []graphql.HandlerExtension {
+	var exts []graphql.HandlerExtension
+	if d.Introspection {
+		exts = append(exts, extension.Introspection{})
+	}
+	return append(exts, &limits{introspection: d.Introspection}, newTransactioner(d.Client, d.Logger))
 }
 
 // precheck refuses what the endpoint never serves before authenticating:

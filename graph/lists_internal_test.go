@@ -69,3 +69,15 @@ func TestMarshalListSerially(t *testing.T) {
 		t.Errorf("errors = %v, want one, %q at leads[1]", errs, "element 1 broke")
 	}
 }
+
+// graph/generate.go marshals plain leaf fields without gqlgen's field
+// middleware, so no extension of the endpoint may intercept fields.
+func TestNoExtensionInterceptsFields(t *testing.T) {
+	for _, introspection := range []bool{false, true} {
+		for _, ext := range extensions(Deps{Introspection: introspection}) {
+			if _, ok := ext.(graphql.FieldInterceptor); ok {
+				t.Errorf("%s intercepts fields, which plain fields would skip: see graph/generate.go", ext.ExtensionName())
+			}
+		}
+	}
+}
