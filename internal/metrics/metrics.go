@@ -84,12 +84,12 @@ func New(log *slog.Logger, failedJobs func(context.Context) (int, error), opts .
 //
 //   - leadron_db_open_connections and leadron_db_max_open_connections: the
 //     connections open to the database server and the most there may be.
-//     On PostgreSQL (pool not nil) they come from the pgx pool, which
-//     database/sql and the job runner both draw from; on SQLite, from db.
+//     On PostgreSQL (pool not nil) they come from the pgx pool, which ent,
+//     the job runner and database/sql all draw from; on SQLite, from db.
 //   - go_sql_*{db_name="leadron"}: database/sql's own statistics (in use,
-//     waits). On PostgreSQL database/sql keeps no idle connections (they
-//     go back to the pgx pool), so go_sql_open_connections counts only
-//     those in use there.
+//     waits). On SQLite that is all of the traffic; on PostgreSQL only the
+//     few statements that need a *sql.DB (ent runs on pgx directly), and
+//     database/sql keeps no idle connections there.
 func WithDB(db *sql.DB, pool *pgxpool.Pool) Option {
 	return func(m *Metrics) {
 		stats := func() (open, most int) {

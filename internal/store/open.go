@@ -22,6 +22,7 @@ import (
 	"github.com/leadron/leadron/ent"
 	_ "github.com/leadron/leadron/ent/runtime" // registers the privacy policies, hooks and interceptors
 	"github.com/leadron/leadron/internal/jobs"
+	"github.com/leadron/leadron/internal/pgxdriver"
 )
 
 // minPoolConns is the least PostgreSQL pool size (pgx's default is the
@@ -82,20 +83,11 @@ func openPostgres(ctx context.Context, rawURL string) (*DB, error) {
 		pool.Close()
 		return nil, fmt.Errorf("connecting to PostgreSQL at %s: %w", Redact(rawURL), err)
 	}
+	// ent runs on pgx directly (pgxdriver); database/sql is only for what
+	// needs a *sql.DB (migrations, the seed command, tests), and borrows
+	// a pool connection per statement.
 	db := stdlib.OpenDBFromPool(pool)
-	// OpenDBFromPool keeps no idle connections in database/sql, so every
-	// statement outside a transaction acquired a pool connection and
-	// released it again (about 5 % of a cached GET's CPU). database/sql now
-	// opens at most all but two of the pool's connections and keeps them
-	// idle: the job runner, which uses the pool directly, always finds one,
-	// and the two pools never wait on each other (letting database/sql open
-	// more made p99 jump to seconds). Idle ones go back to the pool after a
-	// while, where its health checks and lifetime apply.
-	db.SetMaxOpenConns(max(1, int(cfg.MaxConns)-2))
-	db.SetMaxIdleConns(max(1, int(cfg.MaxConns)-2))
-	db.SetConnMaxIdleTime(time.Minute)
-	db.SetConnMaxLifetime(cfg.MaxConnLifetime)
-	return newDB(db, dialect.Postgres, pool)
+	return newDB(db, pgxdriver.New(pool), pool)
 }
 
 func openSQLite(ctx context.Context, rawURL string) (*DB, error) {
@@ -122,16 +114,17 @@ func openSQLite(ctx context.Context, rawURL string) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("opening SQLite %s: %w", path, err)
 	}
-	d, err := newDB(db, dialect.SQLite, nil)
+	d, err := newDB(db, entsql.OpenDB(dialect.SQLite, db), nil)
 	if err != nil {
 		db.Close()
 	}
 	return d, err
 }
 
-// newDB builds the ent client over the jobs driver, whose transactions can
-// enqueue River jobs into the database's queue.
-func newDB(db *sql.DB, dia string, pool *pgxpool.Pool) (*DB, error) {
+// newDB builds the ent client on drv through the jobs driver, whose
+// transactions can enqueue River jobs into the database's queue.
+func newDB(db *sql.DB, drv dialect.Driver, pool *pgxpool.Pool) (*DB, error) {
+	dia := drv.Dialect()
 	q, err := jobs.NewQueue(jobs.Backend{Dialect: dia, SQL: db, Pool: pool}, nil)
 	if err != nil {
 		if pool != nil {
@@ -139,9 +132,13 @@ func newDB(db *sql.DB, dia string, pool *pgxpool.Pool) (*DB, error) {
 		}
 		return nil, fmt.Errorf("job queue: %w", err)
 	}
-	drv := jobs.NewDriver(entsql.OpenDB(dia, db), q)
-	return &DB{Client: ent.NewClient(ent.Driver(drv)), SQL: db, Dialect: dia, Pool: pool, Jobs: q, drv: drv}, nil
+	jd := jobs.NewDriver(drv, q)
+	return &DB{Client: ent.NewClient(ent.Driver(jd)), SQL: db, Dialect: dia, Pool: pool, Jobs: q, drv: jd}, nil
 }
+
+// Driver is the ent driver under Client, for decorators (tests wrap it to
+// record statements).
+func (db *DB) Driver() dialect.Driver { return db.drv }
 
 // NewRunner returns the job runner of the database (the workers `serve`
 // starts).

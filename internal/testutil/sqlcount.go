@@ -7,7 +7,6 @@ import (
 	"sync"
 
 	"entgo.io/ent/dialect"
-	entsql "entgo.io/ent/dialect/sql"
 
 	"github.com/leadron/leadron/ent"
 	"github.com/leadron/leadron/internal/store"
@@ -33,7 +32,7 @@ type Statement struct {
 func CountStatements(db *store.DB) (*store.DB, *Statements) {
 	s := &Statements{}
 	counted := *db
-	counted.Client = ent.NewClient(ent.Driver(&recordingDriver{Driver: entsql.OpenDB(db.Dialect, db.SQL), s: s}))
+	counted.Client = ent.NewClient(ent.Driver(&recordingDriver{Driver: db.Driver(), s: s}))
 	return &counted, s
 }
 
@@ -81,8 +80,10 @@ func argsOf(args any) []any {
 	return a
 }
 
+// recordingDriver records around the database's own driver, so what it
+// counts is what production sends, on the same connections.
 type recordingDriver struct {
-	*entsql.Driver
+	dialect.Driver
 	s *Statements
 }
 
@@ -96,19 +97,19 @@ func (d *recordingDriver) Query(ctx context.Context, q string, args, v any) erro
 	return d.Driver.Query(ctx, q, args, v)
 }
 
-func (d *recordingDriver) ExecContext(ctx context.Context, q string, args ...any) (stdsql.Result, error) {
-	d.s.add(q, args...)
-	return d.Driver.ExecContext(ctx, q, args...)
-}
-
-func (d *recordingDriver) QueryContext(ctx context.Context, q string, args ...any) (*stdsql.Rows, error) {
-	d.s.add(q, args...)
-	return d.Driver.QueryContext(ctx, q, args...)
-}
-
 func (d *recordingDriver) BeginTx(ctx context.Context, opts *stdsql.TxOptions) (dialect.Tx, error) {
 	d.s.add("BEGIN")
-	tx, err := d.Driver.BeginTx(ctx, opts)
+	var tx dialect.Tx
+	var err error
+	if b, ok := d.Driver.(interface {
+		BeginTx(context.Context, *stdsql.TxOptions) (dialect.Tx, error)
+	}); ok {
+		tx, err = b.BeginTx(ctx, opts)
+	} else if opts == nil {
+		tx, err = d.Driver.Tx(ctx)
+	} else {
+		err = fmt.Errorf("%T takes no transaction options", d.Driver)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -132,30 +133,6 @@ func (t *recordingTx) Exec(ctx context.Context, q string, args, v any) error {
 func (t *recordingTx) Query(ctx context.Context, q string, args, v any) error {
 	t.s.add(q, argsOf(args)...)
 	return t.Tx.Query(ctx, q, args, v)
-}
-
-// ExecContext and QueryContext are what ent's generated ExecContext and
-// QueryContext reach for on a transaction.
-func (t *recordingTx) ExecContext(ctx context.Context, q string, args ...any) (stdsql.Result, error) {
-	ex, ok := t.Tx.(interface {
-		ExecContext(context.Context, string, ...any) (stdsql.Result, error)
-	})
-	if !ok {
-		return nil, fmt.Errorf("%T has no ExecContext", t.Tx)
-	}
-	t.s.add(q, args...)
-	return ex.ExecContext(ctx, q, args...)
-}
-
-func (t *recordingTx) QueryContext(ctx context.Context, q string, args ...any) (*stdsql.Rows, error) {
-	qr, ok := t.Tx.(interface {
-		QueryContext(context.Context, string, ...any) (*stdsql.Rows, error)
-	})
-	if !ok {
-		return nil, fmt.Errorf("%T has no QueryContext", t.Tx)
-	}
-	t.s.add(q, args...)
-	return qr.QueryContext(ctx, q, args...)
 }
 
 func (t *recordingTx) Commit() error   { t.s.add("COMMIT"); return t.Tx.Commit() }

@@ -1,0 +1,250 @@
+// Package pgxdriver is an ent dialect.Driver on pgx's native interface, so
+// that ent's statements on PostgreSQL skip database/sql: its connection
+// pool, its driver.Value conversions and its row wrappers cost about 15 % of
+// a GET's CPU (docs/performance.md, change 17). The pool belongs to the
+// caller; the driver only borrows connections from it.
+//
+// ent gives drivers its SQL text and an []any of arguments, and scans rows
+// into the database/sql types its generated code declares (sql.NullString,
+// sql.NullTime, []byte…), which pgx scans natively through sql.Scanner.
+package pgxdriver
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"entgo.io/ent/dialect"
+	entsql "entgo.io/ent/dialect/sql"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// maxAttempts is how often a statement is tried on a fresh connection when
+// the one the pool lent was dead before anything was sent (database/sql
+// retries the same way on driver.ErrBadConn).
+const maxAttempts = 3
+
+// Driver runs ent's statements on a pgx pool.
+type Driver struct {
+	pool *pgxpool.Pool
+}
+
+// New returns a driver over pool. Closing the driver leaves the pool open.
+func New(pool *pgxpool.Pool) *Driver { return &Driver{pool: pool} }
+
+// Dialect is PostgreSQL.
+func (*Driver) Dialect() string { return dialect.Postgres }
+
+// Close does nothing: the pool is its owner's to close.
+func (*Driver) Close() error { return nil }
+
+// Exec runs a statement outside a transaction.
+func (d *Driver) Exec(ctx context.Context, query string, args, v any) error {
+	return retry(ctx, func() error { return execOn(ctx, d.pool, query, args, v) })
+}
+
+// Query runs a query outside a transaction. The rows hold a pool connection
+// until ent closes them.
+func (d *Driver) Query(ctx context.Context, query string, args, v any) error {
+	return retry(ctx, func() error { return queryOn(ctx, d.pool, query, args, v) })
+}
+
+// Tx begins a transaction.
+func (d *Driver) Tx(ctx context.Context) (dialect.Tx, error) { return d.BeginTx(ctx, nil) }
+
+// BeginTx begins a transaction with database/sql's options, the type ent's
+// generated BeginTx passes.
+func (d *Driver) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) {
+	txOpts, err := pgxTxOptions(opts)
+	if err != nil {
+		return nil, err
+	}
+	var tx pgx.Tx
+	err = retry(ctx, func() (err error) {
+		tx, err = d.pool.BeginTx(ctx, txOpts)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &Tx{tx: tx, ctx: ctx}, nil
+}
+
+// Tx is a transaction on one pool connection, held until it ends.
+type Tx struct {
+	tx  pgx.Tx
+	ctx context.Context // BeginTx's: commit runs under it, as in database/sql
+}
+
+// Exec runs a statement in the transaction.
+func (t *Tx) Exec(ctx context.Context, query string, args, v any) error {
+	return execOn(ctx, t.tx, query, args, v)
+}
+
+// Query runs a query in the transaction.
+func (t *Tx) Query(ctx context.Context, query string, args, v any) error {
+	return queryOn(ctx, t.tx, query, args, v)
+}
+
+// Commit commits the transaction. Like database/sql, it fails (and the
+// transaction is rolled back) once the context it began with is done.
+func (t *Tx) Commit() error { return t.tx.Commit(t.ctx) }
+
+// Rollback rolls the transaction back, also after its context is done:
+// the connection goes back to the pool clean instead of being closed.
+func (t *Tx) Rollback() error {
+	err := t.tx.Rollback(context.WithoutCancel(t.ctx))
+	if errors.Is(err, pgx.ErrTxClosed) {
+		return sql.ErrTxDone // what database/sql answers for an ended transaction
+	}
+	return err
+}
+
+// Pgx is the transaction itself, for libraries that take a pgx.Tx (River's
+// riverpgxv5 driver).
+func (t *Tx) Pgx() pgx.Tx { return t.tx }
+
+// querier is what pools and transactions have in common.
+type querier interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
+func execOn(ctx context.Context, q querier, query string, args, v any) error {
+	argv, ok := args.([]any)
+	if !ok {
+		return fmt.Errorf("pgxdriver: invalid arguments %T, want []any", args)
+	}
+	tag, err := q.Exec(ctx, query, argv...)
+	if err != nil {
+		return err
+	}
+	switch v := v.(type) {
+	case nil:
+	case *sql.Result:
+		*v = result(tag.RowsAffected())
+	default:
+		return fmt.Errorf("pgxdriver: invalid result %T, want *sql.Result", v)
+	}
+	return nil
+}
+
+func queryOn(ctx context.Context, q querier, query string, args, v any) error {
+	vr, ok := v.(*entsql.Rows)
+	if !ok {
+		return fmt.Errorf("pgxdriver: invalid rows %T, want *sql.Rows", v)
+	}
+	argv, ok := args.([]any)
+	if !ok {
+		return fmt.Errorf("pgxdriver: invalid arguments %T, want []any", args)
+	}
+	r, err := q.Query(ctx, query, argv...)
+	if err != nil {
+		return err
+	}
+	// The column names are copied now: once the rows are read to the end,
+	// pgx hands their connection back to the pool, and its field
+	// descriptions to the next query on it.
+	fields := r.FieldDescriptions()
+	names := make([]string, len(fields))
+	for i, f := range fields {
+		names[i] = f.Name
+	}
+	// pgx reports a statement's failure (a constraint violated, the
+	// connection lost) when the rows are read; ent expects it from the query,
+	// as database/sql gives it. So read up to the first row here, as pgx's
+	// own database/sql driver does.
+	more := r.Next()
+	if err := r.Err(); err != nil {
+		r.Close()
+		return err
+	}
+	*vr = entsql.Rows{ColumnScanner: &rows{Rows: r, columns: names, preloaded: true, more: more}}
+	return nil
+}
+
+// retry runs fn again on a fresh connection while it fails before sending
+// anything (a pooled connection found dead, for example after a database
+// restart), so such a failure costs no request.
+func retry(ctx context.Context, fn func() error) error {
+	for attempt := 1; ; attempt++ {
+		err := fn()
+		if err == nil || attempt == maxAttempts || !pgconn.SafeToRetry(err) || ctx.Err() != nil {
+			return err
+		}
+	}
+}
+
+func pgxTxOptions(opts *sql.TxOptions) (pgx.TxOptions, error) {
+	var o pgx.TxOptions
+	if opts == nil {
+		return o, nil
+	}
+	switch sql.IsolationLevel(opts.Isolation) {
+	case sql.LevelDefault:
+	case sql.LevelReadUncommitted:
+		o.IsoLevel = pgx.ReadUncommitted
+	case sql.LevelReadCommitted:
+		o.IsoLevel = pgx.ReadCommitted
+	case sql.LevelRepeatableRead, sql.LevelSnapshot:
+		o.IsoLevel = pgx.RepeatableRead
+	case sql.LevelSerializable:
+		o.IsoLevel = pgx.Serializable
+	default:
+		return o, fmt.Errorf("pgxdriver: isolation level %v is not supported", opts.Isolation)
+	}
+	if opts.ReadOnly {
+		o.AccessMode = pgx.ReadOnly
+	}
+	return o, nil
+}
+
+// result is an Exec's outcome. PostgreSQL has no last insert ID; ent reads
+// IDs with RETURNING.
+type result int64
+
+func (r result) RowsAffected() (int64, error) { return int64(r), nil }
+func (result) LastInsertId() (int64, error) {
+	return 0, errors.New("pgxdriver: PostgreSQL has no last insert ID; use RETURNING")
+}
+
+// rows adapts pgx's rows to ent's ColumnScanner.
+type rows struct {
+	pgx.Rows
+	columns   []string
+	preloaded bool // the first Next has run; more is what it answered
+	more      bool
+}
+
+// Next advances to the next row.
+func (r *rows) Next() bool {
+	if r.preloaded {
+		r.preloaded = false
+		return r.more
+	}
+	return r.Rows.Next()
+}
+
+// Close releases the rows' connection. A query's error is reported by Err,
+// as database/sql does.
+func (r *rows) Close() error {
+	r.Rows.Close()
+	return nil
+}
+
+// Columns are the result's column names.
+func (r *rows) Columns() ([]string, error) { return r.columns, nil }
+
+// ColumnTypes is database/sql's alone (its ColumnType cannot be built
+// elsewhere). ent only asks for it to scan columns outside the schema, and
+// then falls back to scanning into an any.
+func (*rows) ColumnTypes() ([]*sql.ColumnType, error) {
+	return nil, errors.New("pgxdriver: column types are not available")
+}
+
+// NextResultSet reports that there is none: an extended-protocol query has
+// one result.
+func (*rows) NextResultSet() bool { return false }

@@ -1,0 +1,274 @@
+package pgxdriver_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"testing"
+
+	"entgo.io/ent/dialect"
+	entsql "entgo.io/ent/dialect/sql"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/leadron/leadron/internal/pgxdriver"
+	"github.com/leadron/leadron/internal/testutil"
+)
+
+// newDriver returns a driver on a fresh PostgreSQL database with a table
+// "t" (id, unique name), and its pool.
+func newDriver(t *testing.T) (*pgxdriver.Driver, *pgxpool.Pool) {
+	t.Helper()
+	ctx := context.Background()
+	pool, err := pgxpool.New(ctx, testutil.NewEmptyDatabaseURL(t, dialect.Postgres))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	if _, err := pool.Exec(ctx, "CREATE TABLE t (id bigserial PRIMARY KEY, name text NOT NULL UNIQUE, doc jsonb, at timestamptz)"); err != nil {
+		t.Fatal(err)
+	}
+	return pgxdriver.New(pool), pool
+}
+
+func count(t *testing.T, pool *pgxpool.Pool) int {
+	t.Helper()
+	var n int
+	if err := pool.QueryRow(context.Background(), "SELECT count(*) FROM t").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// TestQueryReportsStatementErrors: pgx reports a failed statement when its
+// rows are read, and ent expects the error from Query (as database/sql
+// gives it), or it reports "unexpected number of columns" instead of, for
+// example, a constraint error.
+func TestQueryReportsStatementErrors(t *testing.T) {
+	drv, _ := newDriver(t)
+	ctx := context.Background()
+	var rows entsql.Rows
+	if err := drv.Query(ctx, "INSERT INTO t (name) VALUES ($1) RETURNING id", []any{"a"}, &rows); err != nil {
+		t.Fatal(err)
+	}
+	rows.Close()
+	tests := []struct {
+		name, query string
+		args        []any
+		code        string // the PostgreSQL error code Query must return
+	}{
+		{"unique violation", "INSERT INTO t (name) VALUES ($1) RETURNING id", []any{"a"}, "23505"},
+		{"not null violation", "INSERT INTO t (name) VALUES ($1) RETURNING id", []any{nil}, "23502"},
+		{"syntax error", "SELEC id FROM t", []any{}, "42601"},
+		{"division by zero in a row", "SELECT id / 0 FROM t", []any{}, "22012"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var rows entsql.Rows
+			err := drv.Query(ctx, tt.query, tt.args, &rows)
+			var pgErr *pgconn.PgError
+			if !errors.As(err, &pgErr) || pgErr.Code != tt.code {
+				t.Fatalf("Query: %v, want PostgreSQL error %s", err, tt.code)
+			}
+		})
+	}
+}
+
+func TestQueryScansEntsTypes(t *testing.T) {
+	drv, _ := newDriver(t)
+	ctx := context.Background()
+	if err := drv.Exec(ctx, `INSERT INTO t (name, doc, at) VALUES ($1, $2, now()), ($3, NULL, NULL)`, []any{"a", []byte(`{"k": 1}`), "b"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	var rows entsql.Rows
+	if err := drv.Query(ctx, "SELECT id, name, doc, at FROM t ORDER BY id", []any{}, &rows); err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil || len(cols) != 4 || cols[1] != "name" {
+		t.Fatalf("Columns: %v, %v", cols, err)
+	}
+	var got []string
+	for rows.Next() {
+		var (
+			id   sql.NullInt64
+			name sql.NullString
+			doc  []byte
+			at   sql.NullTime
+		)
+		if err := rows.Scan(&id, &name, &doc, &at); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, name.String+" "+string(doc)+" "+map[bool]string{true: "at", false: "-"}[at.Valid])
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{`a {"k": 1} at`, "b  -"}; len(got) != 2 || got[0] != want[0] || got[1] != want[1] {
+		t.Fatalf("rows %q, want %q", got, want)
+	}
+}
+
+func TestExec(t *testing.T) {
+	drv, _ := newDriver(t)
+	ctx := context.Background()
+	if err := drv.Exec(ctx, "INSERT INTO t (name) VALUES ('a'), ('b'), ('c')", []any{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	var res sql.Result
+	if err := drv.Exec(ctx, "UPDATE t SET name = name || '!' WHERE name <> $1", []any{"a"}, &res); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := res.RowsAffected(); n != 2 || err != nil {
+		t.Errorf("RowsAffected = %d, %v; want 2", n, err)
+	}
+	if _, err := res.LastInsertId(); err == nil {
+		t.Error("LastInsertId: no error, want one (PostgreSQL has none)")
+	}
+	bad := []struct {
+		name string
+		run  func() error
+	}{
+		{"exec result of another type", func() error { var n int; return drv.Exec(ctx, "SELECT 1", []any{}, &n) }},
+		{"exec arguments not a slice", func() error { return drv.Exec(ctx, "SELECT 1", "x", nil) }},
+		{"query into another type", func() error { var n int; return drv.Query(ctx, "SELECT 1", []any{}, &n) }},
+		{"query arguments not a slice", func() error { var rows entsql.Rows; return drv.Query(ctx, "SELECT 1", 1, &rows) }},
+	}
+	for _, b := range bad {
+		if err := b.run(); err == nil {
+			t.Errorf("%s: no error", b.name)
+		}
+	}
+}
+
+func TestTransactions(t *testing.T) {
+	drv, pool := newDriver(t)
+	insert := func(ctx context.Context, tx *pgxdriver.Tx, name string) {
+		t.Helper()
+		if err := tx.Exec(ctx, "INSERT INTO t (name) VALUES ($1)", []any{name}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx := context.Background()
+
+	tx, err := drv.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	insert(ctx, tx, "committed")
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Rollback(); !errors.Is(err, sql.ErrTxDone) {
+		t.Errorf("Rollback after Commit: %v, want sql.ErrTxDone", err)
+	}
+
+	tx, err = drv.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	insert(ctx, tx, "rolled back")
+	if err := tx.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+
+	// A transaction whose context ends cannot commit; rolling it back
+	// still works and leaves nothing behind.
+	cctx, cancel := context.WithCancel(ctx)
+	tx, err = drv.BeginTx(cctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	insert(cctx, tx, "cancelled")
+	cancel()
+	if err := tx.Commit(); err == nil {
+		t.Error("Commit after the context ended: no error")
+	}
+	_ = tx.Rollback()
+
+	if n := count(t, pool); n != 1 {
+		t.Errorf("%d rows, want only the committed one", n)
+	}
+}
+
+func TestTransactionOptions(t *testing.T) {
+	drv, _ := newDriver(t)
+	ctx := context.Background()
+	tests := []struct {
+		name      string
+		opts      *sql.TxOptions
+		isolation string // SHOW transaction_isolation; "" if BeginTx must fail
+		readOnly  bool
+	}{
+		{"default", nil, "read committed", false},
+		{"serializable", &sql.TxOptions{Isolation: sql.LevelSerializable}, "serializable", false},
+		{"repeatable read", &sql.TxOptions{Isolation: sql.LevelRepeatableRead}, "repeatable read", false},
+		{"read only", &sql.TxOptions{ReadOnly: true}, "read committed", true},
+		{"unsupported level", &sql.TxOptions{Isolation: sql.LevelLinearizable}, "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tx, err := drv.BeginTx(ctx, tt.opts)
+			if tt.isolation == "" {
+				if err == nil {
+					_ = tx.Rollback()
+					t.Fatal("BeginTx: no error")
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tx.Rollback()
+			var rows entsql.Rows
+			if err := tx.Query(ctx, "SHOW transaction_isolation", []any{}, &rows); err != nil {
+				t.Fatal(err)
+			}
+			var level string
+			if !rows.Next() || rows.Scan(&level) != nil || level != tt.isolation {
+				t.Errorf("isolation %q, want %q", level, tt.isolation)
+			}
+			rows.Close()
+			err = tx.Exec(ctx, "INSERT INTO t (name) VALUES ($1)", []any{tt.name}, nil)
+			var pgErr *pgconn.PgError
+			if readOnlyRefused := errors.As(err, &pgErr) && pgErr.Code == "25006"; readOnlyRefused != tt.readOnly {
+				t.Errorf("insert: %v; read only: %v", err, tt.readOnly)
+			}
+		})
+	}
+}
+
+// TestColumnsOutliveTheConnection: rows with nothing to read hand their
+// connection back to the pool at once, and the next query reuses its
+// buffers; ent asks for the columns after that.
+func TestColumnsOutliveTheConnection(t *testing.T) {
+	ctx := context.Background()
+	cfg, err := pgxpool.ParseConfig(testutil.NewEmptyDatabaseURL(t, dialect.Postgres))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.MaxConns = 1 // the next query gets the same connection
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	drv := pgxdriver.New(pool)
+	var empty entsql.Rows
+	if err := drv.Query(ctx, "SELECT 1 AS id, 'x' AS name WHERE false", []any{}, &empty); err != nil {
+		t.Fatal(err)
+	}
+	defer empty.Close()
+	var other entsql.Rows
+	if err := drv.Query(ctx, "SELECT 1 AS something_else", []any{}, &other); err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if cols, _ := empty.Columns(); len(cols) != 2 || cols[0] != "id" || cols[1] != "name" {
+		t.Errorf("Columns = %q, want [id name]", cols)
+	}
+	if empty.Next() {
+		t.Error("Next: a row, want none")
+	}
+}
