@@ -1,0 +1,2 @@
+\set r random(1, 2000000000)
+INSERT INTO "leads" ("created_at", "updated_at", "environment", "email", "email_normalized", "first_name", "last_name", "phone", "phone_normalized", "source", "status", "score", "custom_fields", "version", "tenant_id") VALUES (now(), now(), 'live', 'pgb' || :r || '@example.com', 'pgb' || :r || '@example.com', 'Bench', 'Lead', '+1 415 5550134', '+14155550134', 'api', 'new', 42, '{"seats": 25, "company": "Acme Corp"}', 1, :tenant) RETURNING "id";
