@@ -113,23 +113,34 @@ type querier interface {
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 }
 
+// execOn runs a statement; v is nil or ent's *sql.Result. Both are checked
+// before anything is sent.
 func execOn(ctx context.Context, q querier, query string, args, v any) error {
-	argv, ok := args.([]any)
-	if !ok {
-		return fmt.Errorf("pgxdriver: invalid arguments %T, want []any", args)
+	res, ok := v.(*sql.Result)
+	if !ok && v != nil {
+		return fmt.Errorf("pgxdriver: invalid result %T, want *sql.Result", v)
+	}
+	argv, err := arguments(args)
+	if err != nil {
+		return err
 	}
 	tag, err := q.Exec(ctx, query, argv...)
 	if err != nil {
 		return err
 	}
-	switch v := v.(type) {
-	case nil:
-	case *sql.Result:
-		*v = result(tag.RowsAffected())
-	default:
-		return fmt.Errorf("pgxdriver: invalid result %T, want *sql.Result", v)
+	if res != nil {
+		*res = result(tag.RowsAffected())
 	}
 	return nil
+}
+
+// arguments are ent's statement arguments, always an []any.
+func arguments(args any) ([]any, error) {
+	argv, ok := args.([]any)
+	if !ok {
+		return nil, fmt.Errorf("pgxdriver: invalid arguments %T, want []any", args)
+	}
+	return argv, nil
 }
 
 func queryOn(ctx context.Context, q querier, query string, args, v any) error {
@@ -137,9 +148,9 @@ func queryOn(ctx context.Context, q querier, query string, args, v any) error {
 	if !ok {
 		return fmt.Errorf("pgxdriver: invalid rows %T, want *sql.Rows", v)
 	}
-	argv, ok := args.([]any)
-	if !ok {
-		return fmt.Errorf("pgxdriver: invalid arguments %T, want []any", args)
+	argv, err := arguments(args)
+	if err != nil {
+		return err
 	}
 	r, err := q.Query(ctx, query, argv...)
 	if err != nil {

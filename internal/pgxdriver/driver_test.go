@@ -111,7 +111,7 @@ func TestQueryScansEntsTypes(t *testing.T) {
 }
 
 func TestExec(t *testing.T) {
-	drv, _ := newDriver(t)
+	drv, pool := newDriver(t)
 	ctx := context.Background()
 	if err := drv.Exec(ctx, "INSERT INTO t (name) VALUES ('a'), ('b'), ('c')", []any{}, nil); err != nil {
 		t.Fatal(err)
@@ -130,8 +130,8 @@ func TestExec(t *testing.T) {
 		name string
 		run  func() error
 	}{
-		{"exec result of another type", func() error { var n int; return drv.Exec(ctx, "SELECT 1", []any{}, &n) }},
-		{"exec arguments not a slice", func() error { return drv.Exec(ctx, "SELECT 1", "x", nil) }},
+		{"exec result of another type", func() error { var n int; return drv.Exec(ctx, "INSERT INTO t (name) VALUES ('never')", []any{}, &n) }},
+		{"exec arguments not a slice", func() error { return drv.Exec(ctx, "INSERT INTO t (name) VALUES ('never')", "x", nil) }},
 		{"query into another type", func() error { var n int; return drv.Query(ctx, "SELECT 1", []any{}, &n) }},
 		{"query arguments not a slice", func() error { var rows entsql.Rows; return drv.Query(ctx, "SELECT 1", 1, &rows) }},
 	}
@@ -139,6 +139,9 @@ func TestExec(t *testing.T) {
 		if err := b.run(); err == nil {
 			t.Errorf("%s: no error", b.name)
 		}
+	}
+	if n := count(t, pool); n != 3 {
+		t.Errorf("%d rows, want 3: a refused statement must not run", n)
 	}
 }
 
