@@ -19,6 +19,7 @@ import (
 	entsql "entgo.io/ent/dialect/sql"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -228,6 +229,99 @@ type rows struct {
 	columns   []string
 	preloaded bool // the first Next has run; more is what it answered
 	more      bool
+	native    []native // per column, reused from row to row (see Scan)
+	targets   []any
+}
+
+// native holds one column's value as pgx decodes it without database/sql:
+// the sql.Scanner path (pgx's DecodeDatabaseSQLValue, then the Null type's
+// Scan) plans the decoding anew and boxes the value for every row.
+type native struct {
+	text pgtype.Text
+	int8 pgtype.Int8
+	bool pgtype.Bool
+	f8   pgtype.Float8
+	ts   pgtype.Timestamptz
+}
+
+// Scan copies the current row into dest. ent's generated code scans into
+// database/sql's Null types; for the column types that have a pgx value
+// of the same meaning, the row is scanned into that and copied over.
+// Anything else goes to pgx as it is.
+func (r *rows) Scan(dest ...any) error {
+	if len(r.native) != len(dest) {
+		r.native = make([]native, len(dest))
+		r.targets = make([]any, len(dest))
+	}
+	fields := r.FieldDescriptions()
+	if len(fields) != len(dest) {
+		return r.Rows.Scan(dest...) // pgx reports the mismatch
+	}
+	for i, d := range dest {
+		r.targets[i] = nativeTarget(&r.native[i], fields[i].DataTypeOID, d)
+	}
+	if err := r.Rows.Scan(r.targets...); err != nil {
+		return err
+	}
+	for i, d := range dest {
+		if r.targets[i] == d {
+			continue
+		}
+		if err := r.native[i].copyTo(d, r.columns[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// nativeTarget is where pgx scans a column of type oid that ent wants in d.
+func nativeTarget(n *native, oid uint32, d any) any {
+	switch d.(type) {
+	case *sql.NullString:
+		switch oid {
+		case pgtype.TextOID, pgtype.VarcharOID, pgtype.BPCharOID:
+			return &n.text
+		}
+	case *sql.NullInt64:
+		switch oid {
+		case pgtype.Int8OID, pgtype.Int4OID, pgtype.Int2OID:
+			return &n.int8
+		}
+	case *sql.NullBool:
+		if oid == pgtype.BoolOID {
+			return &n.bool
+		}
+	case *sql.NullFloat64:
+		switch oid {
+		case pgtype.Float8OID, pgtype.Float4OID:
+			return &n.f8
+		}
+	case *sql.NullTime:
+		if oid == pgtype.TimestamptzOID {
+			return &n.ts
+		}
+	}
+	return d
+}
+
+func (n *native) copyTo(d any, column string) error {
+	switch d := d.(type) {
+	case *sql.NullString:
+		*d = sql.NullString{String: n.text.String, Valid: n.text.Valid}
+	case *sql.NullInt64:
+		*d = sql.NullInt64{Int64: n.int8.Int64, Valid: n.int8.Valid}
+	case *sql.NullBool:
+		*d = sql.NullBool{Bool: n.bool.Bool, Valid: n.bool.Valid}
+	case *sql.NullFloat64:
+		*d = sql.NullFloat64{Float64: n.f8.Float64, Valid: n.f8.Valid}
+	case *sql.NullTime:
+		if n.ts.Valid && n.ts.InfinityModifier != pgtype.Finite {
+			// database/sql cannot hold infinity in a time either.
+			return fmt.Errorf("pgxdriver: column %s: %v cannot be scanned into a time", column, n.ts.InfinityModifier)
+		}
+		*d = sql.NullTime{Time: n.ts.Time, Valid: n.ts.Valid}
+	}
+	return nil
 }
 
 // Next advances to the next row.

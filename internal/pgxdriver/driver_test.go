@@ -10,6 +10,7 @@ import (
 	entsql "entgo.io/ent/dialect/sql"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/leadron/leadron/internal/pgxdriver"
 	"github.com/leadron/leadron/internal/testutil"
@@ -273,5 +274,91 @@ func TestColumnsOutliveTheConnection(t *testing.T) {
 	}
 	if empty.Next() {
 		t.Error("Next: a row, want none")
+	}
+}
+
+// TestScanMatchesDatabaseSQL: the driver scans ent's database/sql Null
+// destinations through pgx's own values for the common column types; what
+// ent gets must be what database/sql gives, NULLs included, and so must the
+// columns and destinations it passes through to pgx as they are.
+func TestScanMatchesDatabaseSQL(t *testing.T) {
+	drv, pool := newDriver(t)
+	ctx := context.Background()
+	const query = `SELECT v.* FROM (VALUES
+		('text'::text, 'varchar'::varchar, 42::bigint, 7::int, 3::smallint, true, 2.5::float8, 1.5::float4, '2026-12-01 21:37:08.123456+01'::timestamptz, 99::bigint),
+		(NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)) AS v`
+	type row struct {
+		text, varchar    sql.NullString
+		big, integer, sm sql.NullInt64
+		b                sql.NullBool
+		f8, f4           sql.NullFloat64
+		at               sql.NullTime
+		intAsText        sql.NullString // no pgx value of that meaning: pgx's sql.Scanner path
+	}
+	dests := func(r *row) []any {
+		return []any{&r.text, &r.varchar, &r.big, &r.integer, &r.sm, &r.b, &r.f8, &r.f4, &r.at, &r.intAsText}
+	}
+
+	var want []row
+	std := stdlib.OpenDBFromPool(pool)
+	defer std.Close()
+	stdRows, err := std.QueryContext(ctx, query)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for stdRows.Next() {
+		var r row
+		if err := stdRows.Scan(dests(&r)...); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, r)
+	}
+	stdRows.Close()
+
+	var got []row
+	var rows entsql.Rows
+	if err := drv.Query(ctx, query, []any{}, &rows); err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var r row
+		if err := rows.Scan(dests(&r)...); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, r)
+	}
+	rows.Close()
+
+	if len(got) != 2 || len(want) != 2 {
+		t.Fatalf("%d rows, want %d", len(got), len(want))
+	}
+	for i := range got {
+		g, w := got[i], want[i]
+		if !g.at.Time.Equal(w.at.Time) || g.at.Valid != w.at.Valid || g.at.Time.Location().String() != w.at.Time.Location().String() {
+			t.Errorf("row %d: time %v, want %v", i, g.at, w.at)
+		}
+		g.at, w.at = sql.NullTime{}, sql.NullTime{}
+		if g != w {
+			t.Errorf("row %d:\n got %+v\nwant %+v", i, g, w)
+		}
+	}
+	if want[0].intAsText.String != "99" || !want[0].big.Valid || want[1].text.Valid {
+		t.Fatalf("database/sql's own answer is not what this test expects: %+v", want)
+	}
+}
+
+func TestScanRefusesInfinityInATime(t *testing.T) {
+	drv, _ := newDriver(t)
+	var rows entsql.Rows
+	if err := drv.Query(context.Background(), "SELECT 'infinity'::timestamptz", []any{}, &rows); err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var at sql.NullTime
+	if !rows.Next() {
+		t.Fatal("no row")
+	}
+	if err := rows.Scan(&at); err == nil {
+		t.Fatalf("Scan: %v, no error; database/sql refuses infinity in a time too", at)
 	}
 }
