@@ -58,7 +58,7 @@ func (d *Driver) Tx(ctx context.Context) (dialect.Tx, error) { return d.BeginTx(
 func (d *Driver) BeginTx(ctx context.Context, opts *sql.TxOptions) (dialect.Tx, error) {
 	switch drv := d.Driver.(type) {
 	case *pgxdriver.Driver:
-		tx, err := drv.BeginTx(ctx, opts)
+		tx, err := drv.Begin(ctx, opts)
 		if err != nil {
 			return nil, err
 		}

@@ -111,7 +111,14 @@ func DetectDuplicates(ctx context.Context, client *gen.Client, leadID int) (int,
 	if err != nil {
 		return 0, err
 	}
+	ended := false
+	defer func() {
+		if !ended { // record panicked: nothing else would end the transaction
+			_ = tx.Rollback()
+		}
+	}()
 	recorded, err := record(ctx, tx.Client(), matchesOf(l, others))
+	ended = true
 	if err != nil {
 		return 0, errors.Join(err, tx.Rollback())
 	}

@@ -14,6 +14,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
@@ -56,9 +57,17 @@ func (d *Driver) Query(ctx context.Context, query string, args, v any) error {
 // Tx begins a transaction.
 func (d *Driver) Tx(ctx context.Context) (dialect.Tx, error) { return d.BeginTx(ctx, nil) }
 
-// BeginTx begins a transaction with database/sql's options, the type ent's
-// generated BeginTx passes.
-func (d *Driver) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) {
+// BeginTx begins a transaction with database/sql's options, as ent's
+// generated Client.BeginTx expects of a driver.
+func (d *Driver) BeginTx(ctx context.Context, opts *sql.TxOptions) (dialect.Tx, error) {
+	return d.Begin(ctx, opts)
+}
+
+// Begin is BeginTx with the transaction's own type, for callers that need
+// its pgx.Tx (see Tx.Pgx). Every transaction must end with Commit or
+// Rollback: unlike database/sql, nothing rolls it back when its context
+// ends, and until then it holds a pool connection.
+func (d *Driver) Begin(ctx context.Context, opts *sql.TxOptions) (*Tx, error) {
 	txOpts, err := pgxTxOptions(opts)
 	if err != nil {
 		return nil, err
@@ -74,10 +83,15 @@ func (d *Driver) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 	return &Tx{tx: tx, ctx: ctx}, nil
 }
 
+// rollbackTimeout bounds a rollback, which runs even after the request's
+// context has ended: on a network that went silent it gives up, and the
+// connection is closed instead of returned.
+const rollbackTimeout = 2 * time.Second
+
 // Tx is a transaction on one pool connection, held until it ends.
 type Tx struct {
 	tx  pgx.Tx
-	ctx context.Context // BeginTx's: commit runs under it, as in database/sql
+	ctx context.Context // Begin's: commit runs under it, as in database/sql
 }
 
 // Exec runs a statement in the transaction.
@@ -90,14 +104,23 @@ func (t *Tx) Query(ctx context.Context, query string, args, v any) error {
 	return queryOn(ctx, t.tx, query, args, v)
 }
 
-// Commit commits the transaction. Like database/sql, it fails (and the
-// transaction is rolled back) once the context it began with is done.
-func (t *Tx) Commit() error { return t.tx.Commit(t.ctx) }
+// Commit commits the transaction. Like database/sql, it fails once the
+// context it began with is done; the transaction is then rolled back, so
+// that its connection goes back to the pool clean.
+func (t *Tx) Commit() error {
+	if err := t.ctx.Err(); err != nil {
+		_ = t.Rollback()
+		return err
+	}
+	return t.tx.Commit(t.ctx)
+}
 
-// Rollback rolls the transaction back, also after its context is done:
-// the connection goes back to the pool clean instead of being closed.
+// Rollback rolls the transaction back, also after its context is done
+// (within rollbackTimeout).
 func (t *Tx) Rollback() error {
-	err := t.tx.Rollback(context.WithoutCancel(t.ctx))
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(t.ctx), rollbackTimeout)
+	defer cancel()
+	err := t.tx.Rollback(ctx)
 	if errors.Is(err, pgx.ErrTxClosed) {
 		return sql.ErrTxDone // what database/sql answers for an ended transaction
 	}

@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"net/url"
 	"testing"
+	"time"
 
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
@@ -156,7 +158,7 @@ func TestTransactions(t *testing.T) {
 	}
 	ctx := context.Background()
 
-	tx, err := drv.BeginTx(ctx, nil)
+	tx, err := drv.Begin(ctx, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,7 +170,7 @@ func TestTransactions(t *testing.T) {
 		t.Errorf("Rollback after Commit: %v, want sql.ErrTxDone", err)
 	}
 
-	tx, err = drv.BeginTx(ctx, nil)
+	tx, err = drv.Begin(ctx, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,7 +182,7 @@ func TestTransactions(t *testing.T) {
 	// A transaction whose context ends cannot commit; rolling it back
 	// still works and leaves nothing behind.
 	cctx, cancel := context.WithCancel(ctx)
-	tx, err = drv.BeginTx(cctx, nil)
+	tx, err = drv.Begin(cctx, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,7 +215,7 @@ func TestTransactionOptions(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tx, err := drv.BeginTx(ctx, tt.opts)
+			tx, err := drv.Begin(ctx, tt.opts)
 			if tt.isolation == "" {
 				if err == nil {
 					_ = tx.Rollback()
@@ -360,5 +362,101 @@ func TestScanRefusesInfinityInATime(t *testing.T) {
 	}
 	if err := rows.Scan(&at); err == nil {
 		t.Fatalf("Scan: %v, no error; database/sql refuses infinity in a time too", at)
+	}
+}
+
+// proxiedPool is a one-connection pool on a fresh database, through a proxy
+// the test can freeze.
+func proxiedPool(t *testing.T) (*pgxpool.Pool, *testutil.Proxy) {
+	t.Helper()
+	u, err := url.Parse(testutil.NewEmptyDatabaseURL(t, dialect.Postgres))
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := testutil.NewProxy(t, u.Host)
+	u.Host = proxy.Addr()
+	cfg, err := pgxpool.ParseConfig(u.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.MaxConns = 1
+	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	return pool, proxy
+}
+
+// TestRollbackOnASilentNetwork: a rollback runs after the request's context
+// has ended too, but it must not wait forever on a connection whose network
+// went silent: it gives up within rollbackTimeout (and pgx discards the
+// connection).
+func TestRollbackOnASilentNetwork(t *testing.T) {
+	pool, proxy := proxiedPool(t)
+	drv := pgxdriver.New(pool)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	tx, err := drv.Begin(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Exec(ctx, "SELECT 1", []any{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	proxy.Freeze()
+	done := make(chan error, 1)
+	start := time.Now()
+	go func() { done <- tx.Rollback() }()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Error("Rollback on a silent network: no error")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Rollback still waiting after 10s on a silent network")
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("Rollback took %v", took)
+	}
+	// pgx closes the connection in the background; dropping the frozen
+	// connections lets that finish before the pool closes.
+	proxy.Restore()
+}
+
+// TestCommitAfterCancelKeepsTheConnection: a commit refused because the
+// request ended rolls back, and its connection serves the next request
+// instead of being closed.
+func TestCommitAfterCancelKeepsTheConnection(t *testing.T) {
+	pool, _ := proxiedPool(t)
+	drv := pgxdriver.New(pool)
+	ctx := context.Background()
+	if err := drv.Exec(ctx, "CREATE TABLE t (name text)", []any{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	opened := pool.Stat().NewConnsCount()
+	cctx, cancel := context.WithCancel(ctx)
+	tx, err := drv.Begin(cctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Exec(cctx, "INSERT INTO t VALUES ('cancelled')", []any{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	if err := tx.Commit(); !errors.Is(err, context.Canceled) {
+		t.Errorf("Commit: %v, want context.Canceled", err)
+	}
+	var rows entsql.Rows
+	if err := drv.Query(ctx, "SELECT count(*) FROM t", []any{}, &rows); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if !rows.Next() || rows.Scan(&n) != nil || n != 0 {
+		t.Errorf("%d rows after a refused commit, want 0", n)
+	}
+	rows.Close()
+	if again := pool.Stat().NewConnsCount(); again != opened {
+		t.Errorf("%d connections opened after the refused commit, want the same one reused", again-opened)
 	}
 }

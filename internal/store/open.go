@@ -155,8 +155,9 @@ func (db *DB) Ping(ctx context.Context) error { return db.SQL.PingContext(ctx) }
 
 // Close closes the client and the connections under it.
 func (db *DB) Close() error {
-	err := db.Client.Close()
+	err := db.Client.Close() // on SQLite this closes db.SQL too
 	if db.Pool != nil {
+		err = errors.Join(err, db.SQL.Close())
 		db.Pool.Close()
 	}
 	return err

@@ -102,3 +102,29 @@ func TestRedact(t *testing.T) {
 		t.Errorf("Redact = %q", got)
 	}
 }
+
+// TestCloseReleasesEverything: Close ends the ent client, database/sql's
+// handle and, on PostgreSQL, the pgx pool under both.
+func TestCloseReleasesEverything(t *testing.T) {
+	for _, d := range testutil.Dialects {
+		t.Run(d, func(t *testing.T) {
+			ctx := context.Background()
+			db, err := store.Open(ctx, testutil.NewDatabaseURL(t, d))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := db.Close(); err != nil {
+				t.Fatal(err)
+			}
+			// database/sql's own refusal, not the closed pool's under it.
+			if err := db.SQL.PingContext(ctx); err == nil || err.Error() != "sql: database is closed" {
+				t.Errorf("database/sql after Close: %v, want it closed", err)
+			}
+			if db.Pool != nil {
+				if err := db.Pool.Ping(ctx); err == nil {
+					t.Error("pgx pool still open after Close")
+				}
+			}
+		})
+	}
+}

@@ -16,6 +16,7 @@ type Proxy struct {
 	mu      sync.Mutex
 	cut     bool
 	hang    bool
+	frozen  bool // live connections stay open, but nothing reaches the server
 	conns   map[net.Conn]struct{}
 	stalled []net.Conn
 }
@@ -57,11 +58,26 @@ func (p *Proxy) sever(hang bool) {
 	clear(p.conns)
 }
 
-// Restore forwards again.
+// Freeze keeps every connection open but stops forwarding what the client
+// sends, as a network that goes silent under a live connection would.
+func (p *Proxy) Freeze() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.frozen = true
+}
+
+// Restore forwards again. Connections that were frozen are dropped: what
+// was swallowed left them out of step with the server.
 func (p *Proxy) Restore() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.cut, p.hang = false, false
+	if p.frozen {
+		for c := range p.conns {
+			_ = c.Close()
+		}
+		clear(p.conns)
+	}
+	p.cut, p.hang, p.frozen = false, false, false
 	for _, c := range p.stalled {
 		_ = c.Close()
 	}
@@ -99,7 +115,29 @@ func (p *Proxy) forward(c net.Conn) {
 	p.mu.Lock()
 	p.conns[c], p.conns[up] = struct{}{}, struct{}{}
 	p.mu.Unlock()
-	go func() { _, _ = io.Copy(up, c); _ = up.Close() }()
+	go func() { p.copyUnlessFrozen(up, c); _ = up.Close() }()
 	_, _ = io.Copy(c, up)
 	_ = c.Close()
+}
+
+// copyUnlessFrozen copies what the client sends to the server, dropping it
+// while the proxy is frozen.
+func (p *Proxy) copyUnlessFrozen(up, c net.Conn) {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := c.Read(buf)
+		if n > 0 {
+			p.mu.Lock()
+			frozen := p.frozen
+			p.mu.Unlock()
+			if !frozen {
+				if _, werr := up.Write(buf[:n]); werr != nil {
+					return
+				}
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
 }
