@@ -203,12 +203,11 @@ func TestNoLostOrDoubledWritesUnderCuts(t *testing.T) {
 // test can cut.
 func proxiedPostgres(t *testing.T) (*store.DB, *testutil.Proxy) {
 	t.Helper()
-	u, err := url.Parse(testutil.NewDatabaseURL(t, dialect.Postgres))
+	raw, proxy := testutil.Proxied(t, testutil.NewDatabaseURL(t, dialect.Postgres))
+	u, err := url.Parse(raw)
 	if err != nil {
 		t.Fatal(err)
 	}
-	proxy := testutil.NewProxy(t, u.Host)
-	u.Host = proxy.Addr()
 	q := u.Query()
 	q.Set("connect_timeout", "1")
 	u.RawQuery = q.Encode()

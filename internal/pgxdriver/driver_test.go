@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"net/url"
 	"testing"
 	"time"
 
@@ -301,35 +300,37 @@ func TestScanMatchesDatabaseSQL(t *testing.T) {
 		return []any{&r.text, &r.varchar, &r.big, &r.integer, &r.sm, &r.b, &r.f8, &r.f4, &r.at, &r.intAsText}
 	}
 
-	var want []row
+	// collect reads every row of database/sql's rows or ent's.
+	collect := func(rows interface {
+		Next() bool
+		Scan(...any) error
+		Close() error
+	}) []row {
+		t.Helper()
+		defer rows.Close()
+		var out []row
+		for rows.Next() {
+			var r row
+			if err := rows.Scan(dests(&r)...); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, r)
+		}
+		return out
+	}
+
 	std := stdlib.OpenDBFromPool(pool)
 	defer std.Close()
 	stdRows, err := std.QueryContext(ctx, query)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for stdRows.Next() {
-		var r row
-		if err := stdRows.Scan(dests(&r)...); err != nil {
-			t.Fatal(err)
-		}
-		want = append(want, r)
-	}
-	stdRows.Close()
-
-	var got []row
+	want := collect(stdRows)
 	var rows entsql.Rows
 	if err := drv.Query(ctx, query, []any{}, &rows); err != nil {
 		t.Fatal(err)
 	}
-	for rows.Next() {
-		var r row
-		if err := rows.Scan(dests(&r)...); err != nil {
-			t.Fatal(err)
-		}
-		got = append(got, r)
-	}
-	rows.Close()
+	got := collect(&rows)
 
 	if len(got) != 2 || len(want) != 2 {
 		t.Fatalf("%d rows, want %d", len(got), len(want))
@@ -369,13 +370,8 @@ func TestScanRefusesInfinityInATime(t *testing.T) {
 // the test can freeze.
 func proxiedPool(t *testing.T) (*pgxpool.Pool, *testutil.Proxy) {
 	t.Helper()
-	u, err := url.Parse(testutil.NewEmptyDatabaseURL(t, dialect.Postgres))
-	if err != nil {
-		t.Fatal(err)
-	}
-	proxy := testutil.NewProxy(t, u.Host)
-	u.Host = proxy.Addr()
-	cfg, err := pgxpool.ParseConfig(u.String())
+	dbURL, proxy := testutil.Proxied(t, testutil.NewEmptyDatabaseURL(t, dialect.Postgres))
+	cfg, err := pgxpool.ParseConfig(dbURL)
 	if err != nil {
 		t.Fatal(err)
 	}

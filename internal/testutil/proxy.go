@@ -3,6 +3,7 @@ package testutil
 import (
 	"io"
 	"net"
+	"net/url"
 	"sync"
 	"testing"
 )
@@ -35,6 +36,19 @@ func NewProxy(t testing.TB, target string) *Proxy {
 		p.Cut()
 	})
 	return p
+}
+
+// Proxied returns dbURL (a PostgreSQL URL) routed through a new proxy, and
+// the proxy.
+func Proxied(t testing.TB, dbURL string) (string, *Proxy) {
+	t.Helper()
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := NewProxy(t, u.Host)
+	u.Host = proxy.Addr()
+	return u.String(), proxy
 }
 
 // Addr is the proxy's host:port.
