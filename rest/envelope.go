@@ -1,16 +1,17 @@
 package rest
 
 import (
-	"encoding/json"
-
-	gojson "github.com/goccy/go-json"
 	"log/slog"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
+
+	gojson "github.com/goccy/go-json"
 
 	"github.com/leadron/leadron/internal/apperr"
 	"github.com/leadron/leadron/internal/errmap"
+	"github.com/leadron/leadron/internal/jsonenc"
 )
 
 // Version is the API version every envelope reports.
@@ -23,12 +24,7 @@ const TimeFormat = "2006-01-02T15:04:05.000Z"
 type Time time.Time
 
 // MarshalJSON writes t as TimeFormat.
-func (t Time) MarshalJSON() ([]byte, error) {
-	b := make([]byte, 0, len(TimeFormat)+2)
-	b = append(b, '"')
-	b = time.Time(t).UTC().AppendFormat(b, TimeFormat)
-	return append(b, '"'), nil
-}
+func (t Time) MarshalJSON() ([]byte, error) { return jsonenc.Time(nil, time.Time(t), TimeFormat), nil }
 
 // timePtr converts an optional stored time.
 func timePtr(t *time.Time) *Time {
@@ -39,11 +35,34 @@ func timePtr(t *time.Time) *Time {
 	return &v
 }
 
+func appendTime(dst []byte, t Time) []byte { return jsonenc.Time(dst, time.Time(t), TimeFormat) }
+
 type meta struct {
 	Timestamp  Time        `json:"timestamp"`
 	Version    string      `json:"version"`
 	RequestID  string      `json:"requestId"`
 	Pagination *Pagination `json:"pagination,omitempty"`
+}
+
+func (m *meta) appendJSON(dst []byte) []byte {
+	dst = append(dst, `{"timestamp":`...)
+	dst = appendTime(dst, m.Timestamp)
+	dst = append(dst, `,"version":`...)
+	dst = jsonenc.String(dst, m.Version)
+	dst = append(dst, `,"requestId":`...)
+	dst = jsonenc.String(dst, m.RequestID)
+	if p := m.Pagination; p != nil {
+		dst = append(dst, `,"pagination":{"limit":`...)
+		dst = jsonenc.Int(dst, p.Limit)
+		dst = append(dst, `,"hasMore":`...)
+		dst = jsonenc.Bool(dst, p.HasMore)
+		dst = append(dst, `,"nextCursor":`...)
+		dst = jsonenc.StringPtr(dst, p.NextCursor)
+		dst = append(dst, `,"prevCursor":`...)
+		dst = jsonenc.StringPtr(dst, p.PrevCursor)
+		dst = append(dst, '}')
+	}
+	return append(dst, '}')
 }
 
 // Pagination describes one page of a list. NextCursor is the next page's
@@ -55,12 +74,52 @@ type Pagination struct {
 	PrevCursor *string `json:"prevCursor"`
 }
 
+// success is the envelope of a successful response. The OpenAPI tests and
+// the fuzz target marshal it with encoding/json; the server writes it with
+// appendJSON, byte for byte the same.
 type success struct {
 	Success bool   `json:"success"`
 	Status  int    `json:"status"`
 	Message string `json:"message"`
 	Data    any    `json:"data"`
 	Meta    meta   `json:"meta"`
+}
+
+func (s *success) appendJSON(dst []byte) ([]byte, error) {
+	return appendSuccess(dst, s.Status, s.Message, &s.Meta, func(dst []byte) ([]byte, error) { return appendData(dst, s.Data) })
+}
+
+// appendSuccess appends the success envelope, with data appending its data
+// member. The data is passed as a function so that a typed caller (okLead,
+// pageLeads) boxes nothing.
+func appendSuccess(dst []byte, status int, message string, m *meta, data func([]byte) ([]byte, error)) ([]byte, error) {
+	dst = append(dst, `{"success":true,"status":`...)
+	dst = jsonenc.Int(dst, status)
+	dst = append(dst, `,"message":`...)
+	dst = jsonenc.String(dst, message)
+	dst = append(dst, `,"data":`...)
+	dst, err := data(dst)
+	if err != nil {
+		return dst, err
+	}
+	dst = append(dst, `,"meta":`...)
+	dst = m.appendJSON(dst)
+	return append(dst, '}'), nil
+}
+
+// appendData appends a response's data: the lead types by hand, any other
+// (the colder endpoints') through goccy/go-json.
+func appendData(dst []byte, v any) ([]byte, error) {
+	switch v := v.(type) {
+	case Lead:
+		return v.appendJSON(dst)
+	case *Lead:
+		return v.appendJSON(dst)
+	case []Lead:
+		return appendLeads(dst, v)
+	}
+	b, err := gojson.Marshal(v)
+	return append(dst, b...), err
 }
 
 type failure struct {
@@ -70,6 +129,37 @@ type failure struct {
 	Message string       `json:"message"`
 	Errors  []fieldError `json:"errors"`
 	Meta    meta         `json:"meta"`
+}
+
+func (f *failure) appendJSON(dst []byte) []byte {
+	dst = append(dst, `{"success":false,"status":`...)
+	dst = jsonenc.Int(dst, f.Status)
+	dst = append(dst, `,"code":`...)
+	dst = jsonenc.String(dst, string(f.Code))
+	dst = append(dst, `,"message":`...)
+	dst = jsonenc.String(dst, f.Message)
+	dst = append(dst, `,"errors":`...)
+	if f.Errors == nil {
+		dst = append(dst, "null"...)
+	} else {
+		dst = append(dst, '[')
+		for i, e := range f.Errors {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = append(dst, `{"field":`...)
+			dst = jsonenc.StringPtr(dst, e.Field)
+			dst = append(dst, `,"message":`...)
+			dst = jsonenc.String(dst, e.Message)
+			dst = append(dst, `,"code":`...)
+			dst = jsonenc.String(dst, e.Code)
+			dst = append(dst, '}')
+		}
+		dst = append(dst, ']')
+	}
+	dst = append(dst, `,"meta":`...)
+	dst = f.Meta.appendJSON(dst)
+	return append(dst, '}')
 }
 
 // fieldError is apperr.FieldError with a null field for errors that are not
@@ -84,53 +174,97 @@ func newMeta(r *http.Request) meta {
 	return meta{Timestamp: Time(time.Now()), Version: Version, RequestID: RequestIDFrom(r.Context())}
 }
 
-// writeJSON writes v with the status; the envelope is built by the callers.
-// It encodes with goccy/go-json, which writes what encoding/json writes (the
-// differential tests hold it to that) in half the time and a third of the
-// allocations, without reflection on every call.
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	body, err := encodeJSON(v)
+// internalErrorBody is written when a response cannot be encoded, which
+// only a custom-field value JSON cannot hold (NaN) could cause.
+const internalErrorBody = `{"success":false,"status":500,"code":"internal_error","message":"Internal server error","errors":[{"field":null,"message":"Internal server error","code":"internal_error"}]}` + "\n"
+
+// buffers holds response buffers between requests, so that writing a
+// response allocates nothing. Buffers grown past maxPooledBuffer (a large
+// page) are dropped rather than kept.
+var buffers = sync.Pool{New: func() any { b := make([]byte, 0, 8<<10); return &b }}
+
+const maxPooledBuffer = 1 << 20
+
+// writeSuccess writes the success envelope through a pooled buffer.
+func writeSuccess(w http.ResponseWriter, r *http.Request, status int, p *Pagination, data func([]byte) ([]byte, error)) {
+	m := newMeta(r)
+	m.Pagination = p
+	buf := buffers.Get().(*[]byte)
+	body, err := appendSuccess((*buf)[:0], status, successMessage(status), &m, data)
 	if err != nil {
-		// Only our own response types reach here; they always marshal.
-		slog.Error("encoding response", "err", err)
-		status, body = http.StatusInternalServerError, []byte(`{"success":false,"status":500,"code":"internal_error","message":"Internal server error","errors":[{"field":null,"message":"Internal server error","code":"internal_error"}]}`)
+		slog.ErrorContext(r.Context(), "encoding response", "request_id", RequestIDFrom(r.Context()), "err", err)
+		status, body = http.StatusInternalServerError, append(body[:0], internalErrorBody...)
+	} else {
+		body = append(body, '\n')
 	}
-	writeRaw(w, status, append(body, '\n'))
+	writeRaw(w, status, body)
+	release(buf, body)
 }
 
-// encodeJSON encodes one of our response types.
-func encodeJSON(v any) ([]byte, error) { return gojson.Marshal(v) }
+func release(buf *[]byte, used []byte) {
+	if cap(used) <= maxPooledBuffer {
+		*buf = used[:0]
+		buffers.Put(buf)
+	}
+}
+
+// encodeSuccess returns the encoded success envelope, in its own memory: a
+// response that is stored (for Idempotency-Key replays) as well as sent.
+func encodeSuccess(r *http.Request, status int, data any) ([]byte, error) {
+	s := successEnvelope(r, status, data)
+	return s.appendJSON(make([]byte, 0, 1024))
+}
+
+// Header values shared by every response. net/http only reads them, and a
+// later Set or Add replaces or copies the slice, so sharing is safe, and it
+// saves an allocation per header per response.
+var (
+	jsonContentTypeValue = []string{jsonContentType}
+	noStoreValue         = []string{"no-store"}
+	nosniffValue         = []string{"nosniff"}
+)
 
 const jsonContentType = "application/json; charset=utf-8"
 
 // writeRaw sends an encoded JSON body.
 func writeRaw(w http.ResponseWriter, status int, body []byte) {
 	h := w.Header()
-	h.Set("Content-Type", jsonContentType)
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
+	h["Content-Type"] = jsonContentTypeValue
+	h["Cache-Control"] = noStoreValue
+	h["X-Content-Type-Options"] = nosniffValue
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
 }
 
 // ok writes data in the success envelope.
 func ok(w http.ResponseWriter, r *http.Request, status int, data any) {
-	writeJSON(w, status, successEnvelope(r, status, data))
+	writeSuccess(w, r, status, nil, func(dst []byte) ([]byte, error) { return appendData(dst, data) })
+}
+
+// okLead writes one lead in the success envelope (GET, the hot path).
+func okLead(w http.ResponseWriter, r *http.Request, status int, l *Lead) {
+	writeSuccess(w, r, status, nil, l.appendJSON)
+}
+
+func successMessage(status int) string {
+	if status == http.StatusCreated {
+		return "Resource created successfully"
+	}
+	return "Success"
 }
 
 func successEnvelope(r *http.Request, status int, data any) success {
-	msg := "Success"
-	if status == http.StatusCreated {
-		msg = "Resource created successfully"
-	}
-	return success{Success: true, Status: status, Message: msg, Data: data, Meta: newMeta(r)}
+	return success{Success: true, Status: status, Message: successMessage(status), Data: data, Meta: newMeta(r)}
 }
 
 // page writes one page of a list.
 func page(w http.ResponseWriter, r *http.Request, data any, p Pagination) {
-	m := newMeta(r)
-	m.Pagination = &p
-	writeJSON(w, http.StatusOK, success{Success: true, Status: http.StatusOK, Message: "Success", Data: data, Meta: m})
+	writeSuccess(w, r, http.StatusOK, &p, func(dst []byte) ([]byte, error) { return appendData(dst, data) })
+}
+
+// pageLeads writes one page of leads (the list, a hot path).
+func pageLeads(w http.ResponseWriter, r *http.Request, leads []Lead, p Pagination) {
+	writeSuccess(w, r, http.StatusOK, &p, func(dst []byte) ([]byte, error) { return appendLeads(dst, leads) })
 }
 
 // statusOf maps each error code to its HTTP status: the one table of it.
@@ -168,23 +302,30 @@ func fail(w http.ResponseWriter, r *http.Request, err error) {
 	if !found {
 		status = http.StatusInternalServerError
 	}
-	errs := make([]fieldError, 0, max(1, len(e.Fields)))
-	for _, f := range e.Fields {
+	writeFailure(w, r, status, e)
+}
+
+// writeFailure writes e in the error envelope through a pooled buffer.
+// Each field error is one entry; an error about no field is one entry with
+// a null field.
+func writeFailure(w http.ResponseWriter, r *http.Request, status int, e *apperr.Error) {
+	var one [1]fieldError
+	errs := one[:0]
+	if len(e.Fields) > 0 {
+		errs = make([]fieldError, 0, len(e.Fields))
+	}
+	for i := range e.Fields {
+		f := &e.Fields[i]
 		errs = append(errs, fieldError{Field: &f.Field, Message: f.Message, Code: f.Code})
 	}
 	if len(errs) == 0 {
 		errs = append(errs, fieldError{Message: e.Message, Code: string(e.Code)})
 	}
-	writeJSON(w, status, failure{Status: status, Code: e.Code, Message: e.Message, Errors: errs, Meta: newMeta(r)})
+	f := failure{Status: status, Code: e.Code, Message: e.Message, Errors: errs, Meta: newMeta(r)}
+	buf := buffers.Get().(*[]byte)
+	body := append(f.appendJSON((*buf)[:0]), '\n')
+	writeRaw(w, status, body)
+	release(buf, body)
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
-
-// mustJSON encodes one of our own response types, which always encode.
-func mustJSON(v any) []byte {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic(err)
-	}
-	return b
-}

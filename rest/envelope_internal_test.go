@@ -3,16 +3,17 @@ package rest
 import (
 	"bytes"
 	"encoding/json"
+	"net/http/httptest"
+	"strconv"
 	"testing"
 	"time"
-
-	gojson "github.com/goccy/go-json"
 )
 
-// FuzzEncodingMatchesEncodingJSON holds the response encoder (goccy/go-json)
-// to encoding/json's output, byte for byte, for the envelopes the API
-// writes: a lead whose strings and custom fields come from the input, in a
-// success envelope, a page, and an error envelope.
+// FuzzEncodingMatchesEncodingJSON holds the response encoders (the
+// appenders, and goccy/go-json for the colder data types) to encoding/json's
+// output, byte for byte, for the envelopes the API writes: a lead whose
+// strings and custom fields come from the input, in a success envelope, a
+// page, another endpoint's data, and an error envelope.
 func FuzzEncodingMatchesEncodingJSON(f *testing.F) {
 	for _, seed := range []string{
 		`{}`,
@@ -40,22 +41,42 @@ func FuzzEncodingMatchesEncodingJSON(f *testing.F) {
 		m := meta{Timestamp: Time(when), Version: Version, RequestID: text}
 		paged := m
 		paged.Pagination = &Pagination{Limit: 50, HasMore: true, NextCursor: &next}
+		merged := l
+		merged.MergedInto, merged.ArchivedAt, merged.Source = &text, nil, &text
 		for name, v := range map[string]any{
-			"lead":  success{Success: true, Status: 200, Message: "Success", Data: l, Meta: m},
-			"page":  success{Success: true, Status: 200, Message: "Success", Data: []Lead{l, l}, Meta: paged},
-			"error": failure{Status: 422, Code: "validation_failed", Message: text, Errors: []fieldError{{Field: &text, Message: text, Code: "invalid"}}, Meta: m},
+			"lead":   &success{Success: true, Status: 200, Message: "Success", Data: l, Meta: m},
+			"merged": &success{Success: true, Status: 201, Message: text, Data: &merged, Meta: m},
+			"page":   &success{Success: true, Status: 200, Message: "Success", Data: []Lead{l, merged}, Meta: paged},
+			"other":  &success{Success: true, Status: 200, Message: "Success", Data: map[string]any{"lead": l, "n": text}, Meta: paged},
+			"error":  &failure{Status: 422, Code: "validation_failed", Message: text, Errors: []fieldError{{Field: &text, Message: text, Code: "invalid"}, {Message: text, Code: text}}, Meta: m},
 		} {
 			want, err := json.Marshal(v)
 			if err != nil {
 				t.Fatalf("%s: encoding/json: %v", name, err)
 			}
-			got, err := gojson.Marshal(v)
+			var got []byte
+			switch v := v.(type) {
+			case *success:
+				got, err = v.appendJSON(nil)
+			case *failure:
+				got = v.appendJSON(nil)
+			}
 			if err != nil {
-				t.Fatalf("%s: goccy/go-json: %v", name, err)
+				t.Fatalf("%s: %v", name, err)
 			}
 			if !bytes.Equal(got, want) {
-				t.Fatalf("%s: the encoders differ for %q\n goccy: %s\n  json: %s", name, in, got, want)
+				t.Fatalf("%s: the encoders differ for %q\n ours: %s\n json: %s", name, in, got, want)
 			}
 		}
 	})
+}
+
+func TestSetETag(t *testing.T) {
+	for _, version := range []int{0, 1, 63, 64, 1000} {
+		w := httptest.NewRecorder()
+		setETag(w, version)
+		if got, want := w.Header().Get("ETag"), `"`+strconv.Itoa(version)+`"`; got != want {
+			t.Errorf("version %d: ETag %s, want %s", version, got, want)
+		}
+	}
 }

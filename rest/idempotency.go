@@ -195,7 +195,7 @@ type response struct {
 // response holding a secret (withholdFromReplay) is stored as having
 // happened, without its body.
 func respondInTx(ctx context.Context, c *ent.Client, r *http.Request, status int, data any) (response, error) {
-	body, err := encodeJSON(successEnvelope(r, status, data))
+	body, err := encodeSuccess(r, status, data)
 	if err != nil {
 		return response{}, err
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/leadron/leadron/ent/schema"
 	"github.com/leadron/leadron/ent/user"
 	"github.com/leadron/leadron/internal/apperr"
+	"github.com/leadron/leadron/internal/jsonenc"
 	"github.com/leadron/leadron/internal/leadops"
 	"github.com/leadron/leadron/internal/lifecycle"
 	"github.com/leadron/leadron/internal/store"
@@ -43,6 +44,66 @@ type Lead struct {
 	MergedInto *string `json:"mergedInto,omitempty"`
 }
 
+// appendJSON appends l as encoding/json would marshal it.
+func (l *Lead) appendJSON(dst []byte) ([]byte, error) {
+	dst = append(dst, `{"id":`...)
+	dst = jsonenc.String(dst, l.ID)
+	dst = append(dst, `,"tenantId":`...)
+	dst = jsonenc.String(dst, l.TenantID)
+	dst = append(dst, `,"email":`...)
+	dst = jsonenc.String(dst, l.Email)
+	dst = append(dst, `,"firstName":`...)
+	dst = jsonenc.String(dst, l.FirstName)
+	dst = append(dst, `,"lastName":`...)
+	dst = jsonenc.String(dst, l.LastName)
+	dst = append(dst, `,"phone":`...)
+	dst = jsonenc.StringPtr(dst, l.Phone)
+	dst = append(dst, `,"source":`...)
+	dst = jsonenc.StringPtr(dst, l.Source)
+	dst = append(dst, `,"status":`...)
+	dst = jsonenc.String(dst, l.Status)
+	dst = append(dst, `,"score":`...)
+	dst = jsonenc.Int(dst, l.Score)
+	dst = append(dst, `,"assignedTo":`...)
+	dst = jsonenc.StringPtr(dst, l.AssignedTo)
+	dst = append(dst, `,"customFields":`...)
+	dst, err := jsonenc.Map(dst, l.CustomFields)
+	if err != nil {
+		return dst, err
+	}
+	dst = append(dst, `,"createdAt":`...)
+	dst = appendTime(dst, l.CreatedAt)
+	dst = append(dst, `,"updatedAt":`...)
+	dst = appendTime(dst, l.UpdatedAt)
+	if l.ArchivedAt != nil {
+		dst = append(dst, `,"archivedAt":`...)
+		dst = appendTime(dst, *l.ArchivedAt)
+	}
+	if l.MergedInto != nil {
+		dst = append(dst, `,"mergedInto":`...)
+		dst = jsonenc.String(dst, *l.MergedInto)
+	}
+	return append(dst, '}'), nil
+}
+
+// appendLeads appends leads as a JSON array.
+func appendLeads(dst []byte, leads []Lead) ([]byte, error) {
+	if leads == nil {
+		return append(dst, "null"...), nil
+	}
+	dst = append(dst, '[')
+	for i := range leads {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		var err error
+		if dst, err = leads[i].appendJSON(dst); err != nil {
+			return dst, err
+		}
+	}
+	return append(dst, ']'), nil
+}
+
 func (a *api) lead(ctx context.Context, l *ent.Lead) Lead {
 	out := Lead{
 		ID: a.codec.Encode(l.ID), TenantID: viewer.FromContext(ctx).TenantSlug,
@@ -50,10 +111,7 @@ func (a *api) lead(ctx context.Context, l *ent.Lead) Lead {
 		Status: l.Status.String(), Score: l.Score, CustomFields: l.CustomFields,
 		CreatedAt: Time(l.CreatedAt), UpdatedAt: Time(l.UpdatedAt), ArchivedAt: timePtr(l.ArchivedAt),
 	}
-	if l.Source != nil {
-		s := l.Source.String()
-		out.Source = &s
-	}
+	out.Source = (*string)(l.Source) // shared, not copied: both are read-only
 	if l.AssignedTo != nil {
 		s := a.codec.Encode(*l.AssignedTo)
 		out.AssignedTo = &s
@@ -200,13 +258,29 @@ func (a *api) getLead(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	setETag(w, l.Version)
-	ok(w, r, http.StatusOK, a.lead(r.Context(), l))
+	out := a.lead(r.Context(), l)
+	okLead(w, r, http.StatusOK, &out)
 }
 
 // setETag sets the lead version's ETag. The header is named in its
 // canonical form, as net/http writes it anyway: Header.Set would allocate
 // the canonical name on every response.
-func setETag(w http.ResponseWriter, version int) { w.Header()["Etag"] = []string{etag(version)} }
+func setETag(w http.ResponseWriter, version int) {
+	if version >= 0 && version < len(smallETags) {
+		w.Header()["Etag"] = smallETags[version]
+		return
+	}
+	w.Header()["Etag"] = []string{etag(version)}
+}
+
+// smallETags are the header values of the versions most leads have, made
+// once (shared read-only, as writeRaw's values are).
+var smallETags = func() (v [64][]string) {
+	for i := range v {
+		v[i] = []string{etag(i)}
+	}
+	return v
+}()
 
 // etag is a lead version as an entity tag; If-Match on PATCH compares it.
 func etag(version int) string { return `"` + strconv.Itoa(version) + `"` }
@@ -301,7 +375,9 @@ func (a *api) updateLead(w http.ResponseWriter, r *http.Request) {
 	}
 	setETag(w, l.Version)
 	if res.body == nil { // nothing to change: no write happened
-		res = response{status: http.StatusOK, body: mustJSON(successEnvelope(r, http.StatusOK, a.lead(ctx, l)))}
+		out := a.lead(ctx, l)
+		okLead(w, r, http.StatusOK, &out)
+		return
 	}
 	res.write(w)
 }
@@ -410,7 +486,7 @@ func (a *api) listLeads(w http.ResponseWriter, r *http.Request) {
 	for i, l := range rows {
 		out[i] = a.lead(r.Context(), l)
 	}
-	page(w, r, out, p)
+	pageLeads(w, r, out, p)
 }
 
 func leadSortValue(l *ent.Lead, field string) any {

@@ -80,6 +80,9 @@ func Invalid(field, code, message string) *Error {
 
 // As returns the *Error in err's chain, if any.
 func As(err error) (*Error, bool) {
+	if e, ok := err.(*Error); ok { // the usual case, without errors.As's allocation
+		return e, true
+	}
 	var e *Error
 	ok := errors.As(err, &e)
 	return e, ok
