@@ -1,6 +1,7 @@
 package rest
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -8,25 +9,46 @@ import (
 	"mime"
 	"net/http"
 	"slices"
+	"strconv"
+	"sync"
 
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 	"github.com/leadron/leadron/internal/apperr"
 	"github.com/leadron/leadron/internal/errmap"
 )
 
 // object is a request body: one JSON object, read strictly. Field decoding
 // collects every problem, so a client learns of all bad fields at once.
+// Members are kept as slices of the body, not copied: a body is read once
+// and nothing is allocated per member but the values a handler keeps.
 type object struct {
-	raw  map[string]json.RawMessage
-	errs []apperr.FieldError
+	members []bodyMember
+	errs    []apperr.FieldError
+	inline  [16]bodyMember // members' storage for the usual body
 }
 
-// readObject reads the body as a JSON object of at most MaxBodyBytes.
+// bodyMember is one member of the body: its name, unquoted, and its raw
+// JSON value, both pointing into the body.
+type bodyMember struct {
+	name  []byte
+	value []byte
+}
+
+// bodyDecoder is a jsontext.Decoder and the reader it reads through, reused
+// between requests: they hold buffers and state worth a few allocations.
+type bodyDecoder struct {
+	dec *jsontext.Decoder
+	rd  bytes.Reader
+}
+
+var decoders = sync.Pool{New: func() any { return &bodyDecoder{dec: jsontext.NewDecoder(bytes.NewReader(nil))} }}
+
+// readObject reads the body as a JSON object of at most MaxBodyBytes. The
+// body must be valid JSON and valid UTF-8, and name each member once.
 func readObject(r *http.Request) (*object, error) {
-	if ct := r.Header.Get("Content-Type"); ct != "" {
-		mt, _, err := mime.ParseMediaType(ct)
-		if err != nil || (mt != "application/json" && !(len(mt) > 5 && mt[len(mt)-5:] == "+json")) {
-			return nil, apperr.New(apperr.UnsupportedMediaType, "Content-Type must be application/json")
-		}
+	if ct := r.Header.Get("Content-Type"); ct != "" && !isJSONMediaType(ct) {
+		return nil, apperr.New(apperr.UnsupportedMediaType, "Content-Type must be application/json")
 	}
 	body, err := io.ReadAll(r.Body)
 	if isTooLarge(err) {
@@ -35,33 +57,109 @@ func readObject(r *http.Request) (*object, error) {
 	if err != nil {
 		return nil, apperr.New(apperr.BadRequest, "The request body could not be read")
 	}
-	if len(body) == 0 {
+	if len(bytes.TrimSpace(body)) == 0 {
 		return nil, apperr.New(apperr.InvalidJSON, "The request body must be a JSON object")
 	}
-	var raw map[string]json.RawMessage
-	if err := json.Unmarshal(body, &raw); err != nil {
-		var syn *json.SyntaxError
-		var typ *json.UnmarshalTypeError
-		switch {
-		case errors.As(err, &syn):
-			return nil, apperr.New(apperr.InvalidJSON, fmt.Sprintf("The request body is not valid JSON (at byte %d)", syn.Offset))
-		case errors.As(err, &typ):
-			return nil, apperr.New(apperr.InvalidJSON, "The request body must be a JSON object")
+	o := &object{}
+	o.members = o.inline[:0]
+	d := decoders.Get().(*bodyDecoder)
+	d.rd.Reset(body)
+	d.dec.Reset(&d.rd)
+	err = o.split(d.dec, body)
+	d.rd.Reset(nil) // keep no reference to the body in the pool
+	decoders.Put(d)
+	if err != nil {
+		return nil, bodyError(err)
+	}
+	return o, nil
+}
+
+var errNotAnObject = errors.New("not an object")
+
+// split reads the top-level object's members. A value the decoder returns
+// is the body's bytes ending at the input offset, so each member is sliced
+// from the body itself, which outlives the decoder.
+func (o *object) split(dec *jsontext.Decoder, body []byte) error {
+	if dec.PeekKind() != '{' {
+		if _, err := dec.ReadValue(); err != nil {
+			return err
 		}
-		return nil, apperr.New(apperr.InvalidJSON, "The request body is not valid JSON")
+		return errNotAnObject
 	}
-	if raw == nil {
-		return nil, apperr.New(apperr.InvalidJSON, "The request body must be a JSON object")
+	if _, err := dec.ReadToken(); err != nil {
+		return err
 	}
-	return &object{raw: raw}, nil
+	for dec.PeekKind() != '}' {
+		name, err := dec.ReadValue()
+		if err != nil {
+			return err
+		}
+		raw := body[dec.InputOffset()-int64(len(name)) : dec.InputOffset()]
+		if bytes.IndexByte(raw, '\\') < 0 {
+			raw = raw[1 : len(raw)-1] // the usual name, with nothing escaped
+		} else if raw, err = jsontext.AppendUnquote(nil, raw); err != nil {
+			return err
+		}
+		value, err := dec.ReadValue()
+		if err != nil {
+			return err
+		}
+		o.members = append(o.members, bodyMember{name: raw, value: body[dec.InputOffset()-int64(len(value)) : dec.InputOffset()]})
+	}
+	if _, err := dec.ReadToken(); err != nil {
+		return err
+	}
+	if dec.PeekKind() == 0 { // the end, or something that is not JSON
+		if _, err := dec.ReadToken(); err != io.EOF {
+			return err
+		}
+		return nil
+	}
+	rest := body[dec.InputOffset():]
+	at := dec.InputOffset() + int64(len(rest)-len(bytes.TrimLeft(rest, " \t\r\n")))
+	return &jsontext.SyntacticError{ByteOffset: at, Err: errors.New("data after the top-level value")}
+}
+
+// bodyError turns a decoding error into the client's error.
+func bodyError(err error) *apperr.Error {
+	var syn *jsontext.SyntacticError
+	switch {
+	case errors.Is(err, errNotAnObject):
+		return apperr.New(apperr.InvalidJSON, "The request body must be a JSON object")
+	case errors.Is(err, jsontext.ErrDuplicateName) && errors.As(err, &syn):
+		return apperr.New(apperr.InvalidJSON, fmt.Sprintf("The request body names the member '%s' more than once (at byte %d)", syn.JSONPointer.LastToken(), syn.ByteOffset))
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return apperr.New(apperr.InvalidJSON, "The request body is not valid JSON (it ends early)")
+	case errors.As(err, &syn):
+		return apperr.New(apperr.InvalidJSON, fmt.Sprintf("The request body is not valid JSON (at byte %d)", syn.ByteOffset))
+	}
+	return apperr.New(apperr.InvalidJSON, "The request body is not valid JSON")
+}
+
+func isJSONMediaType(ct string) bool {
+	if ct == "application/json" {
+		return true // what nearly every client sends, without parsing it
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	return err == nil && (mt == "application/json" || (len(mt) > 5 && mt[len(mt)-5:] == "+json"))
+}
+
+// lookup returns the named member's raw value.
+func (o *object) lookup(name string) ([]byte, bool) {
+	for i := range o.members {
+		if string(o.members[i].name) == name {
+			return o.members[i].value, true
+		}
+	}
+	return nil, false
 }
 
 // only reports every member not in allowed as an unknown field.
 func (o *object) only(allowed ...string) {
 	var unknown []string
-	for k := range o.raw {
-		if !slices.Contains(allowed, k) {
-			unknown = append(unknown, k)
+	for i := range o.members {
+		if k := o.members[i].name; !slices.ContainsFunc(allowed, func(a string) bool { return a == string(k) }) {
+			unknown = append(unknown, string(k))
 		}
 	}
 	slices.Sort(unknown)
@@ -73,7 +171,7 @@ func (o *object) only(allowed ...string) {
 // require reports each named member that is absent.
 func (o *object) require(names ...string) {
 	for _, name := range names {
-		if _, ok := o.raw[name]; !ok {
+		if _, ok := o.lookup(name); !ok {
 			o.errs = append(o.errs, apperr.FieldError{Field: name, Message: name + " is required", Code: apperr.FieldRequired})
 		}
 	}
@@ -101,19 +199,56 @@ type opt[T any] struct {
 // member decodes the named member. what describes the expected type for the
 // error message ("a string").
 func member[T any](o *object, name, what string) opt[T] {
-	raw, ok := o.raw[name]
+	raw, ok := o.lookup(name)
 	if !ok {
 		return opt[T]{}
 	}
 	if string(raw) == "null" {
 		return opt[T]{Set: true, Null: true}
 	}
-	var v T
-	if err := json.Unmarshal(raw, &v); err != nil {
+	v, fits := decodeValue[T](raw)
+	if !fits {
 		o.invalid(name, name+" must be "+what)
 		return opt[T]{}
 	}
 	return opt[T]{Set: true, V: v}
+}
+
+// decodeValue decodes one valid JSON value as encoding/json would into a
+// T, reporting whether its type fits. Strings and integers are decoded
+// directly; custom-field objects with encoding/json v2's decoder
+// (the same values as v1's: float64 numbers, []any and map[string]any);
+// the rest with encoding/json.
+func decodeValue[T any](raw []byte) (T, bool) {
+	var v T
+	fits := false
+	switch p := any(&v).(type) {
+	case *string:
+		if raw[0] != '"' {
+			break
+		}
+		if bytes.IndexByte(raw, '\\') < 0 {
+			*p, fits = string(raw[1:len(raw)-1]), true
+			break
+		}
+		s, err := jsontext.AppendUnquote(nil, raw)
+		*p, fits = string(s), err == nil
+	case *int:
+		n, err := strconv.ParseInt(string(raw), 10, 0)
+		*p, fits = int(n), err == nil
+	case *map[string]any:
+		if raw[0] != '{' {
+			break
+		}
+		m := map[string]any{}
+		fits = jsonv2.Unmarshal(raw, &m) == nil
+		*p = m
+	default:
+		q := new(T) // not &v: that would move every v to the heap
+		fits = json.Unmarshal(raw, q) == nil
+		return *q, fits
+	}
+	return v, fits
 }
 
 // notNull reports a member sent as null that may not be.

@@ -68,6 +68,19 @@ func TestCreateLead(t *testing.T) {
 				Check: hasFields("nickname", "email")},
 			{Name: "malformed JSON", Request: post(w.keys.full, `{"email":`), Status: 400, Contains: []string{`"code":"invalid_json"`}},
 			{Name: "a JSON array", Request: post(w.keys.full, `[1]`), Status: 400, Contains: []string{`"code":"invalid_json"`}},
+			{Name: "null", Request: post(w.keys.full, `null`), Status: 400, Contains: []string{"must be a JSON object"}},
+			{Name: "only whitespace", Request: post(w.keys.full, " \n"), Status: 400, Contains: []string{"must be a JSON object"}},
+			{Name: "a member named twice", Request: post(w.keys.full, `{"email":"a@example.com","firstName":"J","lastName":"D","email":"b@example.com"}`), Status: 400,
+				Contains: []string{`"code":"invalid_json"`, "names the member 'email' more than once (at byte 56)"}},
+			{Name: "invalid UTF-8", Request: post(w.keys.full, "{\"email\":\"a@example.com\",\"firstName\":\"J\xff\",\"lastName\":\"D\"}"), Status: 400,
+				Contains: []string{`"code":"invalid_json"`, "(at byte 39)"}},
+			{Name: "data after the object", Request: post(w.keys.full, `{"email":"a@example.com","firstName":"J","lastName":"D"} {}`), Status: 400,
+				Contains: []string{`"code":"invalid_json"`, "(at byte 57)"}},
+			{Name: "ends early", Request: post(w.keys.full, `{"email":"a@example.com","firstName":"J"`), Status: 400,
+				Contains: []string{`"code":"invalid_json"`, "it ends early"}},
+			{Name: "space around the object", Request: post(w.keys.full, " {\"email\":\"space@example.com\",\"firstName\":\"J\",\"lastName\":\"D\"}\r\n"), Status: 201},
+			{Name: "escaped member names and values", Request: post(w.keys.full, `{"em\u0061il":"esc@example.com","firstName":"J\u00e9r\u00f4me","lastName":"D\"Q"}`), Status: 201,
+				Contains: []string{`"email":"esc@example.com"`, `"firstName":"Jérôme"`, `"lastName":"D\"Q"`}},
 			{Name: "over 1 MiB", Request: post(w.keys.full, body(valid, `"customFields":{"k":"`+strings.Repeat("x", 1<<20)+`"}`)), Status: 413,
 				Contains: []string{`"code":"payload_too_large"`}},
 			{Name: "not JSON", Request: apitest.Request{Method: "POST", Path: "/v1/leads", Key: w.keys.full, Body: body(valid),
@@ -84,10 +97,10 @@ func TestCreateLead(t *testing.T) {
 			{Name: "viewer's key with full_access cannot write", Request: post(w.keys.viewer, body(valid)), Status: 403,
 				Contains: []string{"leads:write"}},
 		})
-		// Nothing the refused requests sent was written: 4 leads were made.
+		// Nothing the refused requests sent was written: 6 leads were made.
 		n := db.Client.Lead.Query().CountX(w.acme.System(live))
-		if n != 5 { // the fixture's lead, and the four 201s above
-			t.Errorf("acme has %d live leads, want 5", n)
+		if n != 7 { // the fixture's lead, and the six 201s above
+			t.Errorf("acme has %d live leads, want 7", n)
 		}
 		if n := db.Client.Lead.Query().CountX(w.globex.System(live)); n != 1 {
 			t.Errorf("globex has %d leads, want 1", n)

@@ -114,6 +114,9 @@ func tooLarge() *apperr.Error {
 }
 
 func isTooLarge(err error) bool {
+	if err == nil {
+		return false
+	}
 	var mbe *http.MaxBytesError
 	return errors.As(err, &mbe)
 }
