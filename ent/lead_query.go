@@ -506,6 +506,10 @@ func (_q *LeadQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Lead, e
 	if len(_q.modifiers) > 0 {
 		_spec.Modifiers = _q.modifiers
 	}
+	if _spec.From == nil { // a traversal selects from an alias instead
+		_spec.Node.Columns = qualifiedColumns(_q.driver.Dialect(), lead.Table, lead.Columns, _spec.Node.Columns)
+	}
+
 	for i := range hooks {
 		hooks[i](ctx, _spec)
 	}
@@ -687,6 +691,10 @@ func (_q *LeadQuery) sqlCount(ctx context.Context) (int, error) {
 	if len(_q.modifiers) > 0 {
 		_spec.Modifiers = _q.modifiers
 	}
+	if _spec.From == nil { // a traversal selects from an alias instead
+		_spec.Node.Columns = qualifiedColumns(_q.driver.Dialect(), lead.Table, lead.Columns, _spec.Node.Columns)
+	}
+
 	_spec.Node.Columns = _q.ctx.Fields
 	if len(_q.ctx.Fields) > 0 {
 		_spec.Unique = _q.ctx.Unique != nil && *_q.ctx.Unique

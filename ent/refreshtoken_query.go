@@ -432,6 +432,10 @@ func (_q *RefreshTokenQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]
 	if len(_q.modifiers) > 0 {
 		_spec.Modifiers = _q.modifiers
 	}
+	if _spec.From == nil { // a traversal selects from an alias instead
+		_spec.Node.Columns = qualifiedColumns(_q.driver.Dialect(), refreshtoken.Table, refreshtoken.Columns, _spec.Node.Columns)
+	}
+
 	for i := range hooks {
 		hooks[i](ctx, _spec)
 	}
@@ -525,6 +529,10 @@ func (_q *RefreshTokenQuery) sqlCount(ctx context.Context) (int, error) {
 	if len(_q.modifiers) > 0 {
 		_spec.Modifiers = _q.modifiers
 	}
+	if _spec.From == nil { // a traversal selects from an alias instead
+		_spec.Node.Columns = qualifiedColumns(_q.driver.Dialect(), refreshtoken.Table, refreshtoken.Columns, _spec.Node.Columns)
+	}
+
 	_spec.Node.Columns = _q.ctx.Fields
 	if len(_q.ctx.Fields) > 0 {
 		_spec.Unique = _q.ctx.Unique != nil && *_q.ctx.Unique

@@ -355,6 +355,10 @@ func (_q *TenantQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Tenan
 	if len(_q.modifiers) > 0 {
 		_spec.Modifiers = _q.modifiers
 	}
+	if _spec.From == nil { // a traversal selects from an alias instead
+		_spec.Node.Columns = qualifiedColumns(_q.driver.Dialect(), tenant.Table, tenant.Columns, _spec.Node.Columns)
+	}
+
 	for i := range hooks {
 		hooks[i](ctx, _spec)
 	}
@@ -377,6 +381,10 @@ func (_q *TenantQuery) sqlCount(ctx context.Context) (int, error) {
 	if len(_q.modifiers) > 0 {
 		_spec.Modifiers = _q.modifiers
 	}
+	if _spec.From == nil { // a traversal selects from an alias instead
+		_spec.Node.Columns = qualifiedColumns(_q.driver.Dialect(), tenant.Table, tenant.Columns, _spec.Node.Columns)
+	}
+
 	_spec.Node.Columns = _q.ctx.Fields
 	if len(_q.ctx.Fields) > 0 {
 		_spec.Unique = _q.ctx.Unique != nil && *_q.ctx.Unique
