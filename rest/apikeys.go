@@ -58,6 +58,7 @@ func (a *api) createAPIKey(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, err)
 		return
 	}
+	defer o.release()
 	o.only("name", "environment", "scopes", "expiresAt")
 	o.require("name", "environment", "scopes")
 	name := notNull(o, "name", member[string](o, "name", "a string"))
@@ -187,6 +188,7 @@ func decodeRoll(r *http.Request) (time.Duration, error) {
 	if err != nil {
 		return 0, err
 	}
+	defer o.release()
 	o.only("expiresInSeconds")
 	secs := notNull(o, "expiresInSeconds", member[int](o, "expiresInSeconds", "an integer"))
 	if err := o.err(); err != nil {

@@ -26,6 +26,28 @@ type object struct {
 	members []bodyMember
 	errs    []apperr.FieldError
 	inline  [16]bodyMember // members' storage for the usual body
+	body    bytes.Buffer
+}
+
+// objects are reused between requests, with their body buffers: a handler
+// calls release once it has decoded what it needs. Decoding copies every
+// value out of the body, so nothing it returns points into the buffer.
+var objects = sync.Pool{New: func() any { return new(object) }}
+
+// maxPooledBody is the largest body buffer kept for reuse.
+const maxPooledBody = 64 << 10
+
+// release clears o (a body can hold a password) and returns it for reuse.
+// o must not be used afterwards.
+func (o *object) release() {
+	clear(o.body.Bytes())
+	clear(o.inline[:])
+	o.members, o.errs = nil, nil
+	if o.body.Cap() > maxPooledBody {
+		return
+	}
+	o.body.Reset()
+	objects.Put(o)
 }
 
 // bodyMember is one member of the body: its name, unquoted, and its raw
@@ -50,18 +72,21 @@ func readObject(r *http.Request) (*object, error) {
 	if ct := r.Header.Get("Content-Type"); ct != "" && !isJSONMediaType(ct) {
 		return nil, apperr.New(apperr.UnsupportedMediaType, "Content-Type must be application/json")
 	}
-	body, err := io.ReadAll(r.Body)
-	if isTooLarge(err) {
+	o := objects.Get().(*object)
+	o.members = o.inline[:0]
+	_, err := o.body.ReadFrom(r.Body)
+	body := o.body.Bytes()
+	switch {
+	case isTooLarge(err):
+		o.release()
 		return nil, tooLarge()
-	}
-	if err != nil {
+	case err != nil:
+		o.release()
 		return nil, apperr.New(apperr.BadRequest, "The request body could not be read")
-	}
-	if len(bytes.TrimSpace(body)) == 0 {
+	case len(bytes.TrimSpace(body)) == 0:
+		o.release()
 		return nil, apperr.New(apperr.InvalidJSON, "The request body must be a JSON object")
 	}
-	o := &object{}
-	o.members = o.inline[:0]
 	d := decoders.Get().(*bodyDecoder)
 	d.rd.Reset(body)
 	d.dec.Reset(&d.rd)
@@ -69,6 +94,7 @@ func readObject(r *http.Request) (*object, error) {
 	d.rd.Reset(nil) // keep no reference to the body in the pool
 	decoders.Put(d)
 	if err != nil {
+		o.release()
 		return nil, bodyError(err)
 	}
 	return o, nil

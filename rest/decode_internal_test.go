@@ -2,7 +2,9 @@ package rest
 
 import (
 	"encoding/json"
+	"net/http/httptest"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/go-json-experiment/json/jsontext"
@@ -41,5 +43,38 @@ func checkDecode[T any](t *testing.T, raw []byte) {
 	}
 	if fits && !reflect.DeepEqual(got, want) {
 		t.Fatalf("%T from %s: %#v, encoding/json gives %#v", want, raw, got, want)
+	}
+}
+
+// TestReleasedBodiesLeaveNothingBehind reuses one pooled body for a second
+// request: what was decoded from the first stays as it was (decoding
+// copies everything out), and the released buffer is cleared, since a body
+// can hold a password.
+func TestReleasedBodiesLeaveNothingBehind(t *testing.T) {
+	read := func(body string) *object {
+		t.Helper()
+		r := httptest.NewRequest("POST", "/v1/auth/login", strings.NewReader(body))
+		r.Header.Set("Content-Type", "application/json")
+		o, err := readObject(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return o
+	}
+	first := read(`{"email":"jane@example.com","password":"correct horse","customFields":{"k":"v"}}`)
+	email := member[string](first, "email", "a string").V
+	custom := member[map[string]any](first, "customFields", "an object").V
+	buf := first.body.Bytes()
+	first.release()
+	if strings.Trim(string(buf), "\x00") != "" {
+		t.Errorf("the released body still holds %q", buf)
+	}
+	second := read(`{"email":"mark@example.org","password":"battery staple","customFields":{"x":"y"}}`)
+	defer second.release()
+	if email != "jane@example.com" || custom["k"] != "v" || len(custom) != 1 {
+		t.Errorf("the first body's values changed: %q, %v", email, custom)
+	}
+	if got := member[string](second, "email", "a string").V; got != "mark@example.org" {
+		t.Errorf("second body: %q", got)
 	}
 }

@@ -146,6 +146,7 @@ func (a *api) decodeLead(r *http.Request) (in leadInput, pending *apperr.Error, 
 	if err != nil {
 		return leadInput{}, nil, err
 	}
+	defer o.release()
 	o.only(leadFields...)
 	in = leadInput{
 		email:        notNull(o, "email", member[string](o, "email", "a string")),

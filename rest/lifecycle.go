@@ -66,6 +66,7 @@ func (a *api) mergeLeads(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, err)
 		return
 	}
+	defer o.release()
 	o.only("duplicateIds")
 	o.require("duplicateIds")
 	list := notNull(o, "duplicateIds", member[[]string](o, "duplicateIds", "an array of lead IDs"))

@@ -34,6 +34,7 @@ func (a *api) login(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, err)
 		return
 	}
+	defer o.release()
 	o.only("email", "password")
 	email := notNull(o, "email", member[string](o, "email", "a string"))
 	pw := notNull(o, "password", member[string](o, "password", "a string"))
@@ -94,6 +95,7 @@ func (a *api) readRefreshToken(r *http.Request) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	defer o.release()
 	o.only("refreshToken")
 	t := notNull(o, "refreshToken", member[string](o, "refreshToken", "a string"))
 	o.require("refreshToken")
