@@ -432,7 +432,7 @@ func (_q *APIKeyQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*APIKe
 	if len(_q.modifiers) > 0 {
 		_spec.Modifiers = _q.modifiers
 	}
-	if _spec.From == nil { // a traversal selects from an alias instead
+	if _spec.ScanValues != nil && _spec.From == nil && _spec.Node.Schema == "" {
 		_spec.Node.Columns = qualifiedColumns(_q.driver.Dialect(), apikey.Table, apikey.Columns, _spec.Node.Columns)
 	}
 
@@ -529,7 +529,7 @@ func (_q *APIKeyQuery) sqlCount(ctx context.Context) (int, error) {
 	if len(_q.modifiers) > 0 {
 		_spec.Modifiers = _q.modifiers
 	}
-	if _spec.From == nil { // a traversal selects from an alias instead
+	if _spec.ScanValues != nil && _spec.From == nil && _spec.Node.Schema == "" {
 		_spec.Node.Columns = qualifiedColumns(_q.driver.Dialect(), apikey.Table, apikey.Columns, _spec.Node.Columns)
 	}
 

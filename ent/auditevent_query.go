@@ -395,7 +395,7 @@ func (_q *AuditEventQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*A
 	if len(_q.modifiers) > 0 {
 		_spec.Modifiers = _q.modifiers
 	}
-	if _spec.From == nil { // a traversal selects from an alias instead
+	if _spec.ScanValues != nil && _spec.From == nil && _spec.Node.Schema == "" {
 		_spec.Node.Columns = qualifiedColumns(_q.driver.Dialect(), auditevent.Table, auditevent.Columns, _spec.Node.Columns)
 	}
 
@@ -457,7 +457,7 @@ func (_q *AuditEventQuery) sqlCount(ctx context.Context) (int, error) {
 	if len(_q.modifiers) > 0 {
 		_spec.Modifiers = _q.modifiers
 	}
-	if _spec.From == nil { // a traversal selects from an alias instead
+	if _spec.ScanValues != nil && _spec.From == nil && _spec.Node.Schema == "" {
 		_spec.Node.Columns = qualifiedColumns(_q.driver.Dialect(), auditevent.Table, auditevent.Columns, _spec.Node.Columns)
 	}
 

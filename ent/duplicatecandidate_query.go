@@ -468,7 +468,7 @@ func (_q *DuplicateCandidateQuery) sqlAll(ctx context.Context, hooks ...queryHoo
 	if len(_q.modifiers) > 0 {
 		_spec.Modifiers = _q.modifiers
 	}
-	if _spec.From == nil { // a traversal selects from an alias instead
+	if _spec.ScanValues != nil && _spec.From == nil && _spec.Node.Schema == "" {
 		_spec.Node.Columns = qualifiedColumns(_q.driver.Dialect(), duplicatecandidate.Table, duplicatecandidate.Columns, _spec.Node.Columns)
 	}
 
@@ -600,7 +600,7 @@ func (_q *DuplicateCandidateQuery) sqlCount(ctx context.Context) (int, error) {
 	if len(_q.modifiers) > 0 {
 		_spec.Modifiers = _q.modifiers
 	}
-	if _spec.From == nil { // a traversal selects from an alias instead
+	if _spec.ScanValues != nil && _spec.From == nil && _spec.Node.Schema == "" {
 		_spec.Node.Columns = qualifiedColumns(_q.driver.Dialect(), duplicatecandidate.Table, duplicatecandidate.Columns, _spec.Node.Columns)
 	}
 

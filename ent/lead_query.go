@@ -506,7 +506,7 @@ func (_q *LeadQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Lead, e
 	if len(_q.modifiers) > 0 {
 		_spec.Modifiers = _q.modifiers
 	}
-	if _spec.From == nil { // a traversal selects from an alias instead
+	if _spec.ScanValues != nil && _spec.From == nil && _spec.Node.Schema == "" {
 		_spec.Node.Columns = qualifiedColumns(_q.driver.Dialect(), lead.Table, lead.Columns, _spec.Node.Columns)
 	}
 
@@ -691,7 +691,7 @@ func (_q *LeadQuery) sqlCount(ctx context.Context) (int, error) {
 	if len(_q.modifiers) > 0 {
 		_spec.Modifiers = _q.modifiers
 	}
-	if _spec.From == nil { // a traversal selects from an alias instead
+	if _spec.ScanValues != nil && _spec.From == nil && _spec.Node.Schema == "" {
 		_spec.Node.Columns = qualifiedColumns(_q.driver.Dialect(), lead.Table, lead.Columns, _spec.Node.Columns)
 	}
 

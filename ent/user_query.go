@@ -472,7 +472,7 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 	if len(_q.modifiers) > 0 {
 		_spec.Modifiers = _q.modifiers
 	}
-	if _spec.From == nil { // a traversal selects from an alias instead
+	if _spec.ScanValues != nil && _spec.From == nil && _spec.Node.Schema == "" {
 		_spec.Node.Columns = qualifiedColumns(_q.driver.Dialect(), user.Table, user.Columns, _spec.Node.Columns)
 	}
 
@@ -625,7 +625,7 @@ func (_q *UserQuery) sqlCount(ctx context.Context) (int, error) {
 	if len(_q.modifiers) > 0 {
 		_spec.Modifiers = _q.modifiers
 	}
-	if _spec.From == nil { // a traversal selects from an alias instead
+	if _spec.ScanValues != nil && _spec.From == nil && _spec.Node.Schema == "" {
 		_spec.Node.Columns = qualifiedColumns(_q.driver.Dialect(), user.Table, user.Columns, _spec.Node.Columns)
 	}
 

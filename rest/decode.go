@@ -57,17 +57,21 @@ type bodyMember struct {
 	value []byte
 }
 
-// bodyDecoder is a jsontext.Decoder and the reader it reads through, reused
-// between requests: they hold buffers and state worth a few allocations.
+// bodyDecoder is a jsontext.Decoder and the buffer it reads, reused between
+// requests: the decoder holds state worth a few allocations. Given a
+// bytes.Buffer, jsontext parses the body where it is instead of copying it
+// into a buffer of its own, which would keep the body (and any password in
+// it) in the pool.
 type bodyDecoder struct {
 	dec *jsontext.Decoder
-	rd  bytes.Reader
+	in  bytes.Buffer
 }
 
-var decoders = sync.Pool{New: func() any { return &bodyDecoder{dec: jsontext.NewDecoder(bytes.NewReader(nil))} }}
+var decoders = sync.Pool{New: func() any { return &bodyDecoder{dec: jsontext.NewDecoder(new(bytes.Buffer))} }}
 
 // readObject reads the body as a JSON object of at most MaxBodyBytes. The
-// body must be valid JSON and valid UTF-8, and name each member once.
+// body must be valid JSON and valid UTF-8 (an escaped lone surrogate, such
+// as "\udc00", is not), and name each member once.
 func readObject(r *http.Request) (*object, error) {
 	if ct := r.Header.Get("Content-Type"); ct != "" && !isJSONMediaType(ct) {
 		return nil, apperr.New(apperr.UnsupportedMediaType, "Content-Type must be application/json")
@@ -83,15 +87,16 @@ func readObject(r *http.Request) (*object, error) {
 	case err != nil:
 		o.release()
 		return nil, apperr.New(apperr.BadRequest, "The request body could not be read")
-	case len(bytes.TrimSpace(body)) == 0:
+	case len(bytes.Trim(body, " \t\r\n")) == 0: // JSON's whitespace only
 		o.release()
 		return nil, apperr.New(apperr.InvalidJSON, "The request body must be a JSON object")
 	}
 	d := decoders.Get().(*bodyDecoder)
-	d.rd.Reset(body)
-	d.dec.Reset(&d.rd)
+	d.in = *bytes.NewBuffer(body)
+	d.dec.Reset(&d.in)
 	err = o.split(d.dec, body)
-	d.rd.Reset(nil) // keep no reference to the body in the pool
+	d.in = bytes.Buffer{} // keep no reference to the body in the pool,
+	d.dec.Reset(&d.in)    // in the buffer or in the decoder
 	decoders.Put(d)
 	if err != nil {
 		o.release()

@@ -1,13 +1,17 @@
 package rest
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
+	"io"
 	"net/http/httptest"
 	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/go-json-experiment/json/jsontext"
+	"github.com/leadron/leadron/internal/apperr"
 )
 
 // FuzzDecodeValueMatchesEncodingJSON holds the body decoder's direct paths
@@ -69,6 +73,11 @@ func TestReleasedBodiesLeaveNothingBehind(t *testing.T) {
 	if strings.Trim(string(buf), "\x00") != "" {
 		t.Errorf("the released body still holds %q", buf)
 	}
+	d := decoders.Get().(*bodyDecoder) // most likely the one the first body used
+	if holds(reflect.ValueOf(d), []byte("correct horse"), map[uintptr]bool{}) {
+		t.Error("the pooled decoder still holds the released body")
+	}
+	decoders.Put(d)
 	second := read(`{"email":"mark@example.org","password":"battery staple","customFields":{"x":"y"}}`)
 	defer second.release()
 	if email != "jane@example.com" || custom["k"] != "v" || len(custom) != 1 {
@@ -78,3 +87,64 @@ func TestReleasedBodiesLeaveNothingBehind(t *testing.T) {
 		t.Errorf("second body: %q", got)
 	}
 }
+
+// holds reports whether any bytes or string reachable from v contain needle.
+func holds(v reflect.Value, needle []byte, seen map[uintptr]bool) bool {
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if v.IsNil() {
+			return false
+		}
+		if v.Kind() == reflect.Pointer {
+			if seen[v.Pointer()] {
+				return false
+			}
+			seen[v.Pointer()] = true
+		}
+		return holds(v.Elem(), needle, seen)
+	case reflect.Struct:
+		for i := range v.NumField() {
+			if holds(v.Field(i), needle, seen) {
+				return true
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		if v.Type().Elem().Kind() == reflect.Uint8 {
+			b := make([]byte, v.Len())
+			if v.Kind() == reflect.Slice {
+				b = v.Slice(0, v.Cap()).Bytes() // what the backing array still holds
+			} else {
+				reflect.Copy(reflect.ValueOf(b), v)
+			}
+			return bytes.Contains(b, needle)
+		}
+		for i := range v.Len() {
+			if holds(v.Index(i), needle, seen) {
+				return true
+			}
+		}
+	case reflect.String:
+		return strings.Contains(v.String(), string(needle))
+	case reflect.Map:
+		for it := v.MapRange(); it.Next(); {
+			if holds(it.Key(), needle, seen) || holds(it.Value(), needle, seen) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// TestBodyThatCannotBeRead: a body that fails part way (a client that
+// went away) is a 400 bad_request, and the half-read object is released.
+func TestBodyThatCannotBeRead(t *testing.T) {
+	r := httptest.NewRequest("POST", "/v1/leads", io.MultiReader(strings.NewReader(`{"email":`), failingReader{}))
+	_, err := readObject(r)
+	if e, ok := apperr.As(err); !ok || e.Code != apperr.BadRequest {
+		t.Fatalf("got %v, want bad_request", err)
+	}
+}
+
+type failingReader struct{}
+
+func (failingReader) Read([]byte) (int, error) { return 0, errors.New("connection reset by peer") }

@@ -3,6 +3,8 @@ package rest
 import (
 	"bytes"
 	"encoding/json"
+	"math"
+	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"testing"
@@ -78,5 +80,23 @@ func TestSetETag(t *testing.T) {
 		if got, want := w.Header().Get("ETag"), `"`+strconv.Itoa(version)+`"`; got != want {
 			t.Errorf("version %d: ETag %s, want %s", version, got, want)
 		}
+	}
+}
+
+// TestUnencodableResponseIsAnInternalError: a value JSON cannot hold (NaN)
+// gives the bare 500 envelope, and the pooled buffer it used serves the
+// next response cleanly.
+func TestUnencodableResponseIsAnInternalError(t *testing.T) {
+	r := httptest.NewRequest("GET", "/v1/leads/x", nil)
+	w := httptest.NewRecorder()
+	okLead(w, r, http.StatusOK, &Lead{ID: "bad", CustomFields: map[string]any{"x": math.NaN()}})
+	if w.Code != http.StatusInternalServerError || w.Body.String() != internalErrorBody {
+		t.Errorf("NaN: %d %s", w.Code, w.Body)
+	}
+	w = httptest.NewRecorder()
+	okLead(w, r, http.StatusOK, &Lead{ID: "good", CustomFields: map[string]any{}})
+	var env map[string]any
+	if w.Code != http.StatusOK || json.Unmarshal(w.Body.Bytes(), &env) != nil || env["success"] != true {
+		t.Errorf("the next response: %d %s", w.Code, w.Body)
 	}
 }
