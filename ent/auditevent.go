@@ -3,7 +3,6 @@
 package ent
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -185,7 +184,7 @@ func (_m *AuditEvent) assignValues(columns []string, values []any) error {
 			if value, ok := values[i].(*[]byte); !ok {
 				return fmt.Errorf("unexpected type %T for field changes", values[i])
 			} else if value != nil && len(*value) > 0 {
-				if err := json.Unmarshal(*value, &_m.Changes); err != nil {
+				if err := unmarshalJSONField(*value, &_m.Changes); err != nil {
 					return fmt.Errorf("unmarshal field changes: %w", err)
 				}
 			}

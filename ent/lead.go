@@ -3,7 +3,6 @@
 package ent
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -249,7 +248,7 @@ func (_m *Lead) assignValues(columns []string, values []any) error {
 			if value, ok := values[i].(*[]byte); !ok {
 				return fmt.Errorf("unexpected type %T for field custom_fields", values[i])
 			} else if value != nil && len(*value) > 0 {
-				if err := json.Unmarshal(*value, &_m.CustomFields); err != nil {
+				if err := unmarshalJSONField(*value, &_m.CustomFields); err != nil {
 					return fmt.Errorf("unmarshal field custom_fields: %w", err)
 				}
 			}

@@ -1,0 +1,41 @@
+package ent
+
+import (
+	"encoding/json"
+	"reflect"
+	"testing"
+)
+
+// FuzzUnmarshalJSONFieldMatchesEncodingJSON holds the JSON-column decoder
+// to encoding/json's result for every input, whichever decoder runs.
+func FuzzUnmarshalJSONFieldMatchesEncodingJSON(f *testing.F) {
+	for _, seed := range []string{
+		`{"company": "Acme Corp", "employees": 250, "newsletter": true, "note": null}`,
+		`{"a":{"b":[1,"x",null,1.5e-7]},"big":1e300}`, `{}`, `null`, `[]`, `{"a":1,"a":2}`, "{\"k\":\"\xff\"}",
+		`{"s":"\udc00"}`, `{"n":1e400}`, `{"a":`, `{"ü":"ü","":0}`,
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		var want, got map[string]any
+		wantErr := json.Unmarshal([]byte(in), &want)
+		gotErr := unmarshalJSONField([]byte(in), &got)
+		if (gotErr == nil) != (wantErr == nil) {
+			t.Fatalf("%q: error %v, encoding/json's %v", in, gotErr, wantErr)
+		}
+		if wantErr == nil && !reflect.DeepEqual(got, want) {
+			t.Fatalf("%q: %#v, encoding/json gives %#v", in, got, want)
+		}
+	})
+}
+
+func TestUnmarshalJSONFieldOtherTypes(t *testing.T) {
+	var scopes []string
+	if err := unmarshalJSONField([]byte(`["leads:read","leads:write"]`), &scopes); err != nil || len(scopes) != 2 {
+		t.Errorf("scopes: %v %v", scopes, err)
+	}
+	existing := map[string]any{"kept": true} // a non-nil map merges, as with encoding/json
+	if err := unmarshalJSONField([]byte(`{"added":1}`), &existing); err != nil || len(existing) != 2 {
+		t.Errorf("merge: %v %v", existing, err)
+	}
+}
