@@ -18,7 +18,7 @@ import (
 const Version = "v1"
 
 // TimeFormat is how the API writes times: RFC 3339, UTC, milliseconds.
-const TimeFormat = "2006-01-02T15:04:05.000Z"
+const TimeFormat = jsonenc.MillisLayout
 
 // Time is a timestamp in the API's format.
 type Time time.Time
@@ -35,7 +35,7 @@ func timePtr(t *time.Time) *Time {
 	return &v
 }
 
-func appendTime(dst []byte, t Time) []byte { return jsonenc.Time(dst, time.Time(t), TimeFormat) }
+func appendTime(dst []byte, t Time) []byte { return jsonenc.TimeMillis(dst, time.Time(t)) }
 
 type meta struct {
 	Timestamp  Time        `json:"timestamp"`

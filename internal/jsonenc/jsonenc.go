@@ -119,6 +119,29 @@ func Time(dst []byte, t time.Time, layout string) []byte {
 	return append(dst, '"')
 }
 
+// MillisLayout is RFC 3339 in UTC with milliseconds, the layout TimeMillis
+// writes.
+const MillisLayout = "2006-01-02T15:04:05.000Z"
+
+// TimeMillis appends t as Time(dst, t, MillisLayout) does, digit by digit:
+// AppendFormat parses its layout on every call, which was a twentieth of a
+// page of leads' CPU. Years outside 0–9999 go through AppendFormat.
+func TimeMillis(dst []byte, t time.Time) []byte {
+	t = t.UTC()
+	year, month, day := t.Date()
+	if year < 0 || year > 9999 {
+		return Time(dst, t, MillisLayout)
+	}
+	hour, minute, second := t.Clock()
+	milli := t.Nanosecond() / 1e6
+	return append(dst, '"',
+		byte('0'+year/1000), byte('0'+year/100%10), byte('0'+year/10%10), byte('0'+year%10), '-',
+		byte('0'+int(month)/10), byte('0'+int(month)%10), '-', byte('0'+day/10), byte('0'+day%10), 'T',
+		byte('0'+hour/10), byte('0'+hour%10), ':', byte('0'+minute/10), byte('0'+minute%10), ':',
+		byte('0'+second/10), byte('0'+second%10), '.',
+		byte('0'+milli/100), byte('0'+milli/10%10), byte('0'+milli%10), 'Z', '"')
+}
+
 // Any appends a value as json.Unmarshal produces them into an any: nil,
 // bool, float64, string, []any and map[string]any (keys sorted), and the
 // ints Go code puts in such maps. Any other type goes through

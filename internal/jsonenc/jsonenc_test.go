@@ -73,6 +73,24 @@ func TestAppends(t *testing.T) {
 	}
 }
 
+// FuzzTimeMillis holds TimeMillis to AppendFormat for any instant and zone.
+func FuzzTimeMillis(f *testing.F) {
+	for _, seed := range []int64{0, -1, 1767225599999999999, -62135596800000000, 253402300799999999, 1 << 62, -(1 << 62)} {
+		f.Add(seed, 0)
+		f.Add(seed, 3600*5+1800)
+	}
+	f.Fuzz(func(t *testing.T, unixNano int64, offset int) {
+		when := time.Unix(unixNano/1e9, unixNano%1e9).In(time.FixedZone("z", offset%(18*3600)))
+		// Whole seconds too, where AppendFormat's range is widest.
+		for _, at := range []time.Time{when, time.Unix(unixNano, 0)} {
+			got, want := jsonenc.TimeMillis(nil, at), jsonenc.Time(nil, at, jsonenc.MillisLayout)
+			if !bytes.Equal(got, want) {
+				t.Fatalf("TimeMillis(%v) = %s, AppendFormat writes %s", at, got, want)
+			}
+		}
+	})
+}
+
 func TestFloatRefusesWhatJSONCannotHold(t *testing.T) {
 	for _, f := range []float64{math.NaN(), math.Inf(1), math.Inf(-1)} {
 		if _, ok := jsonenc.Float(nil, f); ok {
@@ -93,6 +111,7 @@ func TestNoAllocations(t *testing.T) {
 	if n := testing.AllocsPerRun(100, func() {
 		out, _ := jsonenc.Any(buf[:0], v)
 		out = jsonenc.Time(out, time.Now(), time.RFC3339Nano)
+		out = jsonenc.TimeMillis(out, time.Now())
 		_ = jsonenc.String(out, "héllo\n\u2028")
 	}); n != 0 {
 		t.Errorf("%v allocations per run, want 0", n)
