@@ -24,7 +24,7 @@ const TimeFormat = jsonenc.MillisLayout
 type Time time.Time
 
 // MarshalJSON writes t as TimeFormat.
-func (t Time) MarshalJSON() ([]byte, error) { return jsonenc.Time(nil, time.Time(t), TimeFormat), nil }
+func (t Time) MarshalJSON() ([]byte, error) { return appendTime(nil, t), nil }
 
 // timePtr converts an optional stored time.
 func timePtr(t *time.Time) *Time {
