@@ -45,6 +45,7 @@ func FuzzEncodingMatchesEncodingJSON(f *testing.F) {
 		paged.Pagination = &Pagination{Limit: 50, HasMore: true, NextCursor: &next}
 		merged := l
 		merged.MergedInto, merged.ArchivedAt, merged.Source = &text, nil, &text
+		merged.AssignedTo = optionalID{id: text, set: true}
 		for name, v := range map[string]any{
 			"lead":   &success{Success: true, Status: 200, Message: "Success", Data: l, Meta: m},
 			"merged": &success{Success: true, Status: 201, Message: text, Data: &merged, Meta: m},

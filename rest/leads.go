@@ -34,7 +34,7 @@ type Lead struct {
 	Source       *string        `json:"source"`
 	Status       string         `json:"status"`
 	Score        int            `json:"score"`
-	AssignedTo   *string        `json:"assignedTo"`
+	AssignedTo   optionalID     `json:"assignedTo"`
 	CustomFields map[string]any `json:"customFields"`
 	CreatedAt    Time           `json:"createdAt"`
 	UpdatedAt    Time           `json:"updatedAt"`
@@ -65,7 +65,7 @@ func (l *Lead) appendJSON(dst []byte) ([]byte, error) {
 	dst = append(dst, `,"score":`...)
 	dst = jsonenc.Int(dst, l.Score)
 	dst = append(dst, `,"assignedTo":`...)
-	dst = jsonenc.StringPtr(dst, l.AssignedTo)
+	dst = l.AssignedTo.appendJSON(dst)
 	dst = append(dst, `,"customFields":`...)
 	dst, err := jsonenc.Map(dst, l.CustomFields)
 	if err != nil {
@@ -85,6 +85,24 @@ func (l *Lead) appendJSON(dst []byte) ([]byte, error) {
 	}
 	return append(dst, '}'), nil
 }
+
+// optionalID is an ID that may be absent, written as null. It is a value
+// rather than a *string so that converting an assigned lead allocates the
+// ID's string and nothing else.
+type optionalID struct {
+	id  string
+	set bool
+}
+
+func (o optionalID) appendJSON(dst []byte) []byte {
+	if !o.set {
+		return append(dst, "null"...)
+	}
+	return jsonenc.String(dst, o.id)
+}
+
+// MarshalJSON is for the other encoders (encoding/json, goccy/go-json).
+func (o optionalID) MarshalJSON() ([]byte, error) { return o.appendJSON(nil), nil }
 
 // appendLeads appends leads as a JSON array.
 func appendLeads(dst []byte, leads []Lead) ([]byte, error) {
@@ -113,8 +131,7 @@ func (a *api) lead(ctx context.Context, l *ent.Lead) Lead {
 	}
 	out.Source = (*string)(l.Source) // shared, not copied: both are read-only
 	if l.AssignedTo != nil {
-		s := a.codec.Encode(*l.AssignedTo)
-		out.AssignedTo = &s
+		out.AssignedTo = optionalID{id: a.codec.Encode(*l.AssignedTo), set: true}
 	}
 	if l.MergedInto != nil {
 		s := a.codec.Encode(*l.MergedInto)
