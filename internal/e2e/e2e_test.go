@@ -146,7 +146,15 @@ func TestGracefulShutdownUnderLoad(t *testing.T) {
 				dbURL = "sqlite://" + filepath.Join(t.TempDir(), "leadron.db")
 			}
 			s := startServer(t, dbURL, "LEADRON_SHUTDOWN_TIMEOUT=10s")
-			client := &http.Client{Timeout: 15 * time.Second}
+			// The workers keep their connections, as a client's pool does:
+			// with net/http's default of 2 idle connections per host, the
+			// other 6 dial anew for each request, and a connection still in
+			// the listener's backlog when it closes is reset by the kernel
+			// with its request unread, which no server can finish (it
+			// failed CI once, with every reset on such a connection). A
+			// reused connection the server closes while idle is retried by
+			// the transport (the requests are replayable) and then refused.
+			client := &http.Client{Timeout: 15 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 8}}
 			var ok, refused, failed atomic.Int64
 			var failures sync.Map
 			ctx, stop := context.WithCancel(context.Background())
