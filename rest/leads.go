@@ -325,9 +325,6 @@ func precondition(tags []string, version int) error {
 
 var errStale = apperr.New(apperr.PreconditionFailed, "The lead has changed since you read it (If-Match does not match its ETag); read it again and retry")
 
-// maxUpdateAttempts bounds retries of a PATCH that raced another write.
-const maxUpdateAttempts = 3
-
 func (a *api) updateLead(w http.ResponseWriter, r *http.Request) {
 	id, err := a.pathID(r, lead.Table)
 	if err != nil {
