@@ -69,7 +69,7 @@ func main() {
 	flag.IntVar(&o.sqlLeads, "sqlite-leads", 0, "leads to seed on SQLite (default 100000, quick 20000)")
 	flag.StringVar(&o.pgAdminURL, "pg", "", "PostgreSQL URL to create the run's database from (default $LEADRON_BENCH_POSTGRES_URL, then $LEADRON_TEST_POSTGRES_URL, then postgres://postgres@127.0.0.1:5432/postgres)")
 	flag.StringVar(&o.outDir, "out", "bench/results", "where to write the JSON results")
-	flag.StringVar(&o.only, "only", "", "run only scenarios whose name contains this")
+	flag.StringVar(&o.only, "only", "", "run only scenarios whose name contains this (or one of these, comma-separated)")
 	flag.BoolVar(&o.keep, "keep", false, "keep the databases and logs after the run")
 	flag.StringVar(&o.logLevel, "log-level", "info", "the server's LEADRON_LOG_LEVEL (info logs every request, as in production)")
 	flag.IntVar(&o.threads, "t", 2, "wrk threads")
@@ -304,7 +304,7 @@ func runDB(o options, name string, bins binaries, work, wrkPath string, rep *rep
 	e.graphqlNote = probeGraphQL(e)
 
 	for _, sc := range scenarios() {
-		if o.only != "" && !strings.Contains(sc.name, o.only) {
+		if !selected(sc.name, o.only) {
 			continue
 		}
 		if sc.graphql && e.graphqlNote != "" {
@@ -986,4 +986,18 @@ func splitList(s string) []string {
 		}
 	}
 	return out
+}
+
+// selected reports whether -only lets the scenario run: it does when only
+// is empty or the name contains one of its comma-separated parts.
+func selected(name, only string) bool {
+	if only == "" {
+		return true
+	}
+	for part := range strings.SplitSeq(only, ",") {
+		if part != "" && strings.Contains(name, part) {
+			return true
+		}
+	}
+	return false
 }
