@@ -28,7 +28,7 @@ test-race:
 
 ## fuzz: run each fuzz target for FUZZTIME (its seed corpus runs in make test)
 FUZZTIME     ?= 30s
-FUZZ_PKGS    ?= ./ent ./internal/ids ./internal/jsonenc ./rest ./graph
+FUZZ_PKGS    ?= ./ent ./internal/customfields ./internal/ids ./internal/jsonenc ./rest ./graph
 fuzz:
 	@for pkg in $(FUZZ_PKGS); do \
 	  for target in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \

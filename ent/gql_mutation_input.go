@@ -4,6 +4,7 @@ package ent
 
 import (
 	"github.com/leadron/leadron/ent/lead"
+	"github.com/leadron/leadron/internal/customfields"
 )
 
 // CreateLeadInput represents a mutation input for creating leads.
@@ -15,7 +16,7 @@ type CreateLeadInput struct {
 	Source        *lead.Source
 	Status        *lead.Status
 	Score         *int
-	CustomFields  map[string]interface{}
+	CustomFields  *customfields.Fields
 	AssigneeID    *int
 	MergedLeadIDs []int
 }
@@ -38,7 +39,7 @@ func (i *CreateLeadInput) Mutate(m *LeadMutation) {
 		m.SetScore(*v)
 	}
 	if v := i.CustomFields; v != nil {
-		m.SetCustomFields(v)
+		m.SetCustomFields(*v)
 	}
 	if v := i.AssigneeID; v != nil {
 		m.SetAssigneeID(*v)
@@ -65,7 +66,7 @@ type UpdateLeadInput struct {
 	Source              *lead.Source
 	Status              *lead.Status
 	Score               *int
-	CustomFields        map[string]interface{}
+	CustomFields        *customfields.Fields
 	ClearAssignee       bool
 	AssigneeID          *int
 	ClearMergedLeads    bool
@@ -103,7 +104,7 @@ func (i *UpdateLeadInput) Mutate(m *LeadMutation) {
 		m.SetScore(*v)
 	}
 	if v := i.CustomFields; v != nil {
-		m.SetCustomFields(v)
+		m.SetCustomFields(*v)
 	}
 	if i.ClearAssignee {
 		m.ClearAssignee()

@@ -12,6 +12,7 @@ import (
 	"github.com/leadron/leadron/ent/lead"
 	"github.com/leadron/leadron/ent/tenant"
 	"github.com/leadron/leadron/ent/user"
+	"github.com/leadron/leadron/internal/customfields"
 )
 
 // Lead is the model entity for the Lead schema.
@@ -48,7 +49,7 @@ type Lead struct {
 	// AssignedTo holds the value of the "assigned_to" field.
 	AssignedTo *int `json:"assigned_to,omitempty"`
 	// CustomFields holds the value of the "custom_fields" field.
-	CustomFields map[string]interface{} `json:"custom_fields,omitempty"`
+	CustomFields customfields.Fields `json:"custom_fields,omitempty"`
 	// MergedInto holds the value of the "merged_into" field.
 	MergedInto *int `json:"merged_into,omitempty"`
 	// Version holds the value of the "version" field.

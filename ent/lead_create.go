@@ -13,6 +13,7 @@ import (
 	"github.com/leadron/leadron/ent/lead"
 	"github.com/leadron/leadron/ent/tenant"
 	"github.com/leadron/leadron/ent/user"
+	"github.com/leadron/leadron/internal/customfields"
 )
 
 // LeadCreate is the builder for creating a Lead entity.
@@ -171,8 +172,16 @@ func (_c *LeadCreate) SetNillableAssignedTo(v *int) *LeadCreate {
 }
 
 // SetCustomFields sets the "custom_fields" field.
-func (_c *LeadCreate) SetCustomFields(v map[string]interface{}) *LeadCreate {
+func (_c *LeadCreate) SetCustomFields(v customfields.Fields) *LeadCreate {
 	_c.mutation.SetCustomFields(v)
+	return _c
+}
+
+// SetNillableCustomFields sets the "custom_fields" field if the given value is not nil.
+func (_c *LeadCreate) SetNillableCustomFields(v *customfields.Fields) *LeadCreate {
+	if v != nil {
+		_c.SetCustomFields(*v)
+	}
 	return _c
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/leadron/leadron/ent/lead"
 	"github.com/leadron/leadron/ent/predicate"
 	"github.com/leadron/leadron/ent/user"
+	"github.com/leadron/leadron/internal/customfields"
 )
 
 // LeadUpdate is the builder for updating Lead entities.
@@ -207,8 +208,16 @@ func (_u *LeadUpdate) ClearAssignedTo() *LeadUpdate {
 }
 
 // SetCustomFields sets the "custom_fields" field.
-func (_u *LeadUpdate) SetCustomFields(v map[string]interface{}) *LeadUpdate {
+func (_u *LeadUpdate) SetCustomFields(v customfields.Fields) *LeadUpdate {
 	_u.mutation.SetCustomFields(v)
+	return _u
+}
+
+// SetNillableCustomFields sets the "custom_fields" field if the given value is not nil.
+func (_u *LeadUpdate) SetNillableCustomFields(v *customfields.Fields) *LeadUpdate {
+	if v != nil {
+		_u.SetCustomFields(*v)
+	}
 	return _u
 }
 
@@ -819,8 +828,16 @@ func (_u *LeadUpdateOne) ClearAssignedTo() *LeadUpdateOne {
 }
 
 // SetCustomFields sets the "custom_fields" field.
-func (_u *LeadUpdateOne) SetCustomFields(v map[string]interface{}) *LeadUpdateOne {
+func (_u *LeadUpdateOne) SetCustomFields(v customfields.Fields) *LeadUpdateOne {
 	_u.mutation.SetCustomFields(v)
+	return _u
+}
+
+// SetNillableCustomFields sets the "custom_fields" field if the given value is not nil.
+func (_u *LeadUpdateOne) SetNillableCustomFields(v *customfields.Fields) *LeadUpdateOne {
+	if v != nil {
+		_u.SetCustomFields(*v)
+	}
 	return _u
 }
 

@@ -21,6 +21,7 @@ import (
 	"github.com/leadron/leadron/ent/setting"
 	"github.com/leadron/leadron/ent/tenant"
 	"github.com/leadron/leadron/ent/user"
+	"github.com/leadron/leadron/internal/customfields"
 	"github.com/leadron/leadron/internal/diff"
 )
 
@@ -4241,7 +4242,7 @@ type LeadMutation struct {
 	status              *lead.Status
 	score               *int
 	addscore            *int
-	custom_fields       *map[string]interface{}
+	custom_fields       *customfields.Fields
 	version             *int
 	addversion          *int
 	archived_at         *time.Time
@@ -4935,12 +4936,12 @@ func (m *LeadMutation) ResetAssignedTo() {
 }
 
 // SetCustomFields sets the "custom_fields" field.
-func (m *LeadMutation) SetCustomFields(value map[string]interface{}) {
-	m.custom_fields = &value
+func (m *LeadMutation) SetCustomFields(c customfields.Fields) {
+	m.custom_fields = &c
 }
 
 // CustomFields returns the value of the "custom_fields" field in the mutation.
-func (m *LeadMutation) CustomFields() (r map[string]interface{}, exists bool) {
+func (m *LeadMutation) CustomFields() (r customfields.Fields, exists bool) {
 	v := m.custom_fields
 	if v == nil {
 		return
@@ -4951,7 +4952,7 @@ func (m *LeadMutation) CustomFields() (r map[string]interface{}, exists bool) {
 // OldCustomFields returns the old "custom_fields" field's value of the Lead entity.
 // If the Lead object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *LeadMutation) OldCustomFields(ctx context.Context) (v map[string]interface{}, err error) {
+func (m *LeadMutation) OldCustomFields(ctx context.Context) (v customfields.Fields, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldCustomFields is only allowed on UpdateOne operations")
 	}
@@ -5571,7 +5572,7 @@ func (m *LeadMutation) SetField(name string, value ent.Value) error {
 		m.SetAssignedTo(v)
 		return nil
 	case lead.FieldCustomFields:
-		v, ok := value.(map[string]interface{})
+		v, ok := value.(customfields.Fields)
 		if !ok {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}

@@ -23,6 +23,7 @@ import (
 	"github.com/leadron/leadron/graph/gqlid"
 	"github.com/leadron/leadron/graph/gqlscalar"
 	"github.com/leadron/leadron/graph/model"
+	"github.com/leadron/leadron/internal/customfields"
 	"github.com/leadron/leadron/internal/lifecycle"
 	gqlparser "github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -2709,7 +2710,7 @@ func (ec *executionContext) fieldContext_Lead_assignedTo(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Lead_customFields(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
-	return ec.marshalNMap2map(ctx, field.Selections, obj.CustomFields)
+	return ec.marshalNMap2githubᚗcomᚋleadronᚋleadronᚋinternalᚋcustomfieldsᚐFields(ctx, field.Selections, obj.CustomFields)
 }
 func (ec *executionContext) fieldContext_Lead_customFields(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Lead", field, false, false, "Map")
@@ -6897,7 +6898,7 @@ func (ec *executionContext) unmarshalInputCreateLeadInput(ctx context.Context, o
 			it.Score = data
 		case "customFields":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customFields"))
-			data, err := ec.unmarshalOMap2map(ctx, v)
+			data, err := ec.unmarshalOMap2ᚖgithubᚗcomᚋleadronᚋleadronᚋinternalᚋcustomfieldsᚐFields(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -8046,7 +8047,7 @@ func (ec *executionContext) unmarshalInputUpdateLeadInput(ctx context.Context, o
 			it.Score = data
 		case "customFields":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customFields"))
-			data, err := ec.unmarshalOMap2map(ctx, v)
+			data, err := ec.unmarshalOMap2ᚖgithubᚗcomᚋleadronᚋleadronᚋinternalᚋcustomfieldsᚐFields(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -10477,18 +10478,14 @@ func (ec *executionContext) unmarshalNLeadWhereInput2ᚖgithubᚗcomᚋleadron�
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalNMap2map(ctx context.Context, v any) (map[string]any, error) {
-	res, err := gqlscalar.UnmarshalMap(v)
+func (ec *executionContext) unmarshalNMap2githubᚗcomᚋleadronᚋleadronᚋinternalᚋcustomfieldsᚐFields(ctx context.Context, v any) (customfields.Fields, error) {
+	res, err := gqlscalar.UnmarshalCustomFields(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNMap2map(ctx context.Context, sel ast.SelectionSet, v map[string]any) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "Map!")
-		return graphql.Null
-	}
+func (ec *executionContext) marshalNMap2githubᚗcomᚋleadronᚋleadronᚋinternalᚋcustomfieldsᚐFields(ctx context.Context, sel ast.SelectionSet, v customfields.Fields) graphql.Marshaler {
 	_ = sel
-	res := gqlscalar.MarshalMap(v)
+	res := gqlscalar.MarshalCustomFields(v)
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "Map!")
 	}
@@ -11271,21 +11268,21 @@ func (ec *executionContext) unmarshalOLeadWhereInput2ᚖgithubᚗcomᚋleadron�
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalOMap2map(ctx context.Context, v any) (map[string]any, error) {
+func (ec *executionContext) unmarshalOMap2ᚖgithubᚗcomᚋleadronᚋleadronᚋinternalᚋcustomfieldsᚐFields(ctx context.Context, v any) (*customfields.Fields, error) {
 	if v == nil {
 		return nil, nil
 	}
-	res, err := gqlscalar.UnmarshalMap(v)
-	return res, graphql.ErrorOnPath(ctx, err)
+	res, err := gqlscalar.UnmarshalCustomFields(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalOMap2map(ctx context.Context, sel ast.SelectionSet, v map[string]any) graphql.Marshaler {
+func (ec *executionContext) marshalOMap2ᚖgithubᚗcomᚋleadronᚋleadronᚋinternalᚋcustomfieldsᚐFields(ctx context.Context, sel ast.SelectionSet, v *customfields.Fields) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	_ = sel
 	_ = ctx
-	res := gqlscalar.MarshalMap(v)
+	res := gqlscalar.MarshalCustomFields(*v)
 	return res
 }
 

@@ -41,7 +41,6 @@ func (r *leadResolver) Activities(ctx context.Context, obj *ent.Lead, after *ent
 
 // CreateLead is the resolver for the createLead field.
 func (r *mutationResolver) CreateLead(ctx context.Context, input ent.CreateLeadInput) (*ent.Lead, error) {
-	input.CustomFields = jsonValues(input.CustomFields)
 	return ent.FromContext(ctx).Lead.Create().SetInput(input).Save(ctx)
 }
 
@@ -50,8 +49,14 @@ func (r *mutationResolver) UpdateLead(ctx context.Context, id int, input ent.Upd
 	if force != nil && *force {
 		ctx = lifecycle.WithForce(ctx)
 	}
-	patch := jsonValues(input.CustomFields)
-	input.CustomFields = nil
+	var patch map[string]any
+	if input.CustomFields != nil {
+		m, err := input.CustomFields.Map()
+		if err != nil {
+			return nil, err
+		}
+		patch, input.CustomFields = m, nil
+	}
 	return leadops.Patch(ctx, ent.FromContext(ctx), id, input.Mutate, patch)
 }
 

@@ -2,7 +2,6 @@ package graph
 
 import (
 	"context"
-	"encoding/json"
 	"time"
 
 	"github.com/leadron/leadron/ent"
@@ -50,46 +49,4 @@ func rollGrace(seconds *int) time.Duration {
 	}
 	n := min(max(*seconds, -1), int(account.MaxRollGrace/time.Second)+1)
 	return time.Duration(n) * time.Second
-}
-
-// jsonValues gives a Map input the values REST's JSON decoding gives: every
-// number a float64. The GraphQL transport decodes variables' numbers as
-// json.Number and query literals as int64; stored and compared as they
-// are, they would fail custom-field validation or log changes that are
-// none. nil stays nil: the field was not given.
-func jsonValues(m map[string]any) map[string]any {
-	if m == nil {
-		return nil
-	}
-	out := make(map[string]any, len(m))
-	for k, v := range m {
-		out[k] = jsonValue(v)
-	}
-	return out
-}
-
-func jsonValue(v any) any {
-	switch x := v.(type) {
-	case json.Number:
-		if f, err := x.Float64(); err == nil {
-			return f
-		}
-	case int:
-		return float64(x)
-	case int32:
-		return float64(x)
-	case int64:
-		return float64(x)
-	case float32:
-		return float64(x)
-	case map[string]any:
-		return jsonValues(x)
-	case []any:
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = jsonValue(e)
-		}
-		return out
-	}
-	return v
 }

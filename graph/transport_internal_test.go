@@ -18,6 +18,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/leadron/leadron/ent"
+	"github.com/leadron/leadron/internal/customfields"
 	"github.com/leadron/leadron/internal/store"
 	"github.com/leadron/leadron/internal/testutil"
 	"github.com/leadron/leadron/internal/viewer"
@@ -56,7 +57,7 @@ func TestTransportMatchesGqlgen(t *testing.T) {
 			return err
 		}
 		return c.Lead.Create().SetEmail("custom@acme.test").SetFirstName("C").SetLastName("F").
-			SetCustomFields(map[string]any{"company": "Acme <Corp>", "seats": 25, "vip": true}).Exec(ctx)
+			SetCustomFields(customfields.MustFromMap(map[string]any{"company": "Acme <Corp>", "seats": 25, "vip": true})).Exec(ctx)
 	}); err != nil {
 		t.Fatal(err)
 	}

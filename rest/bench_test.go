@@ -19,6 +19,7 @@ import (
 	"github.com/leadron/leadron/ent"
 	"github.com/leadron/leadron/internal/account"
 	"github.com/leadron/leadron/internal/apitest"
+	"github.com/leadron/leadron/internal/customfields"
 	"github.com/leadron/leadron/internal/ratelimit"
 	"github.com/leadron/leadron/internal/server"
 	"github.com/leadron/leadron/internal/store"
@@ -36,7 +37,7 @@ func benchLead(t testing.TB, db *store.DB, tn testutil.Tenant, email string) *en
 		l, err = c.Lead.Create().SetEmail(email).SetFirstName("Jane").SetLastName("Doe").
 			SetPhone("+1 (415) 555-0134").SetSource("web").SetStatus("contacted").SetScore(72).
 			SetAssignedTo(tn.OwnerID).
-			SetCustomFields(map[string]any{"company": "Acme Corp", "jobTitle": "VP Sales", "employees": 250, "newsletter": true}).
+			SetCustomFields(customfields.MustFromMap(map[string]any{"company": "Acme Corp", "jobTitle": "VP Sales", "employees": 250, "newsletter": true})).
 			Save(ctx)
 		return err
 	})

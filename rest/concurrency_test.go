@@ -41,8 +41,8 @@ func TestConcurrentPatchesLoseNothing(t *testing.T) {
 			}
 		}
 		l := db.Client.Lead.GetX(w.acme.System(live), mustDecode(t, w, w.mine))
-		if len(l.CustomFields) != applied {
-			t.Errorf("%d custom fields survive from %d applied PATCHes: %v", len(l.CustomFields), applied, l.CustomFields)
+		if m, err := l.CustomFields.Map(); err != nil || len(m) != applied {
+			t.Errorf("%d custom fields survive from %d applied PATCHes: %v (%v)", len(m), applied, l.CustomFields, err)
 		}
 		events := db.Client.AuditEvent.Query().Where(auditevent.ResourceID(l.ID), auditevent.Action("lead.updated")).CountX(w.acme.System(live))
 		if events != applied {

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/leadron/leadron/internal/customfields"
 )
 
 // FuzzEncodingMatchesEncodingJSON holds the response encoders (the
@@ -36,7 +38,7 @@ func FuzzEncodingMatchesEncodingJSON(f *testing.F) {
 		text := in
 		l := Lead{
 			ID: "kOOetE8ATEmxMdpV", TenantID: text, Email: text, FirstName: text, LastName: "Doe",
-			Phone: &text, Status: "new", Score: 42, CustomFields: custom,
+			Phone: &text, Status: "new", Score: 42, CustomFields: customfields.MustFromMap(custom),
 			CreatedAt: Time(when), UpdatedAt: Time(when.Add(time.Hour)), ArchivedAt: (*Time)(&when),
 		}
 		next := text
@@ -90,12 +92,12 @@ func TestSetETag(t *testing.T) {
 func TestUnencodableResponseIsAnInternalError(t *testing.T) {
 	r := httptest.NewRequest("GET", "/v1/leads/x", nil)
 	w := httptest.NewRecorder()
-	okLead(w, r, http.StatusOK, &Lead{ID: "bad", CustomFields: map[string]any{"x": math.NaN()}})
+	ok(w, r, http.StatusOK, map[string]any{"x": math.NaN()})
 	if w.Code != http.StatusInternalServerError || w.Body.String() != internalErrorBody {
 		t.Errorf("NaN: %d %s", w.Code, w.Body)
 	}
 	w = httptest.NewRecorder()
-	okLead(w, r, http.StatusOK, &Lead{ID: "good", CustomFields: map[string]any{}})
+	okLead(w, r, http.StatusOK, &Lead{ID: "good"})
 	var env map[string]any
 	if w.Code != http.StatusOK || json.Unmarshal(w.Body.Bytes(), &env) != nil || env["success"] != true {
 		t.Errorf("the next response: %d %s", w.Code, w.Body)

@@ -16,6 +16,7 @@ import (
 	"github.com/leadron/leadron/ent/schema"
 	"github.com/leadron/leadron/ent/user"
 	"github.com/leadron/leadron/internal/apperr"
+	"github.com/leadron/leadron/internal/customfields"
 	"github.com/leadron/leadron/internal/jsonenc"
 	"github.com/leadron/leadron/internal/leadops"
 	"github.com/leadron/leadron/internal/lifecycle"
@@ -25,19 +26,19 @@ import (
 
 // Lead is a lead as the API shows it, field for field as the spec's example.
 type Lead struct {
-	ID           string         `json:"id"`
-	TenantID     string         `json:"tenantId"`
-	Email        string         `json:"email"`
-	FirstName    string         `json:"firstName"`
-	LastName     string         `json:"lastName"`
-	Phone        *string        `json:"phone"`
-	Source       *string        `json:"source"`
-	Status       string         `json:"status"`
-	Score        int            `json:"score"`
-	AssignedTo   optionalID     `json:"assignedTo"`
-	CustomFields map[string]any `json:"customFields"`
-	CreatedAt    Time           `json:"createdAt"`
-	UpdatedAt    Time           `json:"updatedAt"`
+	ID           string              `json:"id"`
+	TenantID     string              `json:"tenantId"`
+	Email        string              `json:"email"`
+	FirstName    string              `json:"firstName"`
+	LastName     string              `json:"lastName"`
+	Phone        *string             `json:"phone"`
+	Source       *string             `json:"source"`
+	Status       string              `json:"status"`
+	Score        int                 `json:"score"`
+	AssignedTo   optionalID          `json:"assignedTo"`
+	CustomFields customfields.Fields `json:"customFields"`
+	CreatedAt    Time                `json:"createdAt"`
+	UpdatedAt    Time                `json:"updatedAt"`
 	// ArchivedAt appears only on archived leads.
 	ArchivedAt *Time `json:"archivedAt,omitempty"`
 	// MergedInto appears only on merged leads: the lead it lives on in.
@@ -67,10 +68,7 @@ func (l *Lead) appendJSON(dst []byte) ([]byte, error) {
 	dst = append(dst, `,"assignedTo":`...)
 	dst = l.AssignedTo.appendJSON(dst)
 	dst = append(dst, `,"customFields":`...)
-	dst, err := jsonenc.Map(dst, l.CustomFields)
-	if err != nil {
-		return dst, err
-	}
+	dst = l.CustomFields.AppendJSON(dst)
 	dst = append(dst, `,"createdAt":`...)
 	dst = appendTime(dst, l.CreatedAt)
 	dst = append(dst, `,"updatedAt":`...)
@@ -136,9 +134,6 @@ func (a *api) lead(ctx context.Context, l *ent.Lead) Lead {
 	if l.MergedInto != nil {
 		s := a.codec.Encode(*l.MergedInto)
 		out.MergedInto = &s
-	}
-	if out.CustomFields == nil {
-		out.CustomFields = map[string]any{}
 	}
 	return out
 }
@@ -247,7 +242,11 @@ func (a *api) createLead(w http.ResponseWriter, r *http.Request) {
 		b := c.Lead.Create()
 		in.apply(b.Mutation())
 		if in.customFields.Set {
-			b.SetCustomFields(in.customFields.V)
+			fields, err := customfields.FromMap(in.customFields.V)
+			if err != nil {
+				return err
+			}
+			b.SetCustomFields(fields)
 		}
 		l, err = b.Save(ctx)
 		if err := withPending(pending, err); err != nil {

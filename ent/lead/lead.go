@@ -11,6 +11,7 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
+	"github.com/leadron/leadron/internal/customfields"
 )
 
 const (
@@ -151,7 +152,7 @@ var (
 	// ScoreValidator is a validator for the "score" field. It is called by the builders before save.
 	ScoreValidator func(int) error
 	// DefaultCustomFields holds the default value on creation for the "custom_fields" field.
-	DefaultCustomFields map[string]interface{}
+	DefaultCustomFields customfields.Fields
 	// DefaultVersion holds the default value on creation for the "version" field.
 	DefaultVersion int
 )

@@ -200,7 +200,7 @@ var (
 		{Name: "source", Type: field.TypeEnum, Nullable: true, Enums: []string{"web", "referral", "api", "import", "manual"}},
 		{Name: "status", Type: field.TypeEnum, Enums: []string{"new", "contacted", "qualified", "unqualified"}, Default: "new"},
 		{Name: "score", Type: field.TypeInt, Default: 0},
-		{Name: "custom_fields", Type: field.TypeJSON},
+		{Name: "custom_fields", Type: field.TypeJSON, SchemaType: map[string]string{"postgres": "text"}},
 		{Name: "version", Type: field.TypeInt, Default: 1},
 		{Name: "archived_at", Type: field.TypeTime, Nullable: true},
 		{Name: "tenant_id", Type: field.TypeInt},

@@ -16,6 +16,7 @@ import (
 	"github.com/leadron/leadron/ent/setting"
 	"github.com/leadron/leadron/ent/tenant"
 	"github.com/leadron/leadron/ent/user"
+	"github.com/leadron/leadron/internal/customfields"
 
 	"entgo.io/ent"
 	"entgo.io/ent/privacy"
@@ -346,7 +347,7 @@ func init() {
 	// leadDescCustomFields is the schema descriptor for custom_fields field.
 	leadDescCustomFields := leadFields[10].Descriptor()
 	// lead.DefaultCustomFields holds the default value on creation for the custom_fields field.
-	lead.DefaultCustomFields = leadDescCustomFields.Default.(map[string]interface{})
+	lead.DefaultCustomFields = leadDescCustomFields.Default.(customfields.Fields)
 	// leadDescVersion is the schema descriptor for version field.
 	leadDescVersion := leadFields[12].Descriptor()
 	// lead.DefaultVersion holds the default value on creation for the version field.

@@ -3,6 +3,7 @@ package schema
 import (
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
+	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/entsql"
 	"entgo.io/ent/privacy"
 	entschema "entgo.io/ent/schema"
@@ -11,6 +12,7 @@ import (
 	"entgo.io/ent/schema/index"
 
 	"github.com/leadron/leadron/internal/audit"
+	"github.com/leadron/leadron/internal/customfields"
 	"github.com/leadron/leadron/internal/jobs"
 	"github.com/leadron/leadron/internal/lifecycle"
 	"github.com/leadron/leadron/internal/rule"
@@ -51,7 +53,14 @@ func (Lead) Fields() []ent.Field {
 			Annotations(entgql.OrderField("SCORE")),
 		field.Int("assigned_to").Optional().Nillable().
 			Annotations(entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
-		field.JSON("custom_fields", map[string]any{}).Default(map[string]any{}),
+		// custom_fields is the JSON text the API writes, passed through on
+		// reads (package customfields). PostgreSQL keeps it as text: jsonb
+		// would reformat it, and json, which keeps it, has no equality,
+		// which the DISTINCT of ent's traversals needs. Writes validate it
+		// and reads check it.
+		field.JSON("custom_fields", customfields.Fields{}).Default(customfields.Fields{}).
+			SchemaType(map[string]string{dialect.Postgres: "text"}).
+			Annotations(entgql.Type("Map")),
 		// merged_into is the lead this one was merged into.
 		field.Int("merged_into").Optional().Nillable().
 			Annotations(entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput, entgql.SkipWhereInput)),

@@ -13,6 +13,7 @@ import (
 	"entgo.io/ent"
 
 	"github.com/leadron/leadron/internal/apperr"
+	"github.com/leadron/leadron/internal/customfields"
 )
 
 // Limits on Lead.custom_fields, from the brief.
@@ -174,5 +175,11 @@ var leadChecks = []fieldCheck{
 	{"source", "source", oneOf("source", LeadSources)},
 	{"status", "status", oneOf("status", LeadStatuses)},
 	{"score", "score", between("score", 0, 100)},
-	{"custom_fields", "customFields", func(v any) error { return ValidateCustomFields(v.(map[string]any)) }},
+	{"custom_fields", "customFields", func(v any) error {
+		m, err := v.(customfields.Fields).Map()
+		if err != nil {
+			return errors.New("customFields must be a JSON object")
+		}
+		return ValidateCustomFields(m)
+	}},
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/leadron/leadron/ent"
 	"github.com/leadron/leadron/ent/schema"
 	"github.com/leadron/leadron/internal/apperr"
+	"github.com/leadron/leadron/internal/customfields"
 	"github.com/leadron/leadron/internal/store"
 	"github.com/leadron/leadron/internal/testutil"
 	"github.com/leadron/leadron/internal/viewer"
@@ -88,7 +89,7 @@ func TestLeadValidationReportsEveryField(t *testing.T) {
 				[]string{"email", "firstName", "lastName"}},
 			{"bad values", func(c *ent.Client) error {
 				return c.Lead.Create().SetEmail("nope").SetFirstName(" ").SetLastName("Doe").
-					SetPhone("call me").SetScore(101).SetCustomFields(map[string]any{"k": []any{}}).Exec(ctx)
+					SetPhone("call me").SetScore(101).SetCustomFields(customfields.MustFromMap(map[string]any{"k": []any{}})).Exec(ctx)
 			}, []string{"email", "firstName", "phone", "score", "customFields"}},
 		}
 		for _, tc := range cases {

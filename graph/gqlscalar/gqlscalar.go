@@ -4,7 +4,9 @@
 //   - Time: RFC 3339 with nanoseconds, null for the zero time, appended
 //     straight into the response instead of through strconv.Quote, which
 //     scanned and copied each of a page's 150 timestamps for nothing;
-//   - Map: JSON without the newline json.Encoder ends with.
+//   - Map: JSON without the newline json.Encoder ends with; a lead's
+//     custom fields, also a Map, are written as the text they are stored
+//     as (package customfields), which is the same JSON.
 package gqlscalar
 
 import (
@@ -13,6 +15,8 @@ import (
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
+
+	"github.com/leadron/leadron/internal/customfields"
 )
 
 // MarshalTime writes t as graphql.MarshalTime does.
@@ -50,3 +54,62 @@ func MarshalMap(m map[string]any) graphql.Marshaler {
 
 // UnmarshalMap reads a Map argument as graphql.UnmarshalMap does.
 func UnmarshalMap(v any) (map[string]any, error) { return graphql.UnmarshalMap(v) }
+
+// MarshalCustomFields writes a lead's custom fields as MarshalMap writes
+// their map: their text is encoding/json's.
+func MarshalCustomFields(f customfields.Fields) graphql.Marshaler {
+	return graphql.WriterFunc(func(w io.Writer) { _, _ = f.WriteTo(w) })
+}
+
+// UnmarshalCustomFields reads a Map argument as custom fields. Its numbers
+// become float64 first, as they would be decoded from JSON, so that the
+// same fields given to GraphQL and to REST are stored as the same text.
+func UnmarshalCustomFields(v any) (customfields.Fields, error) {
+	m, err := graphql.UnmarshalMap(v)
+	if err != nil {
+		return customfields.Fields{}, err
+	}
+	return customfields.FromMap(jsonValues(m))
+}
+
+// jsonValues gives a Map input the values REST's JSON decoding gives: every
+// number a float64. The GraphQL transport decodes variables' numbers as
+// json.Number and query literals as int64; stored as they are, they would
+// be other text than REST stores for the same fields (1e3 for 1000), and
+// compared, they would log changes that are none.
+func jsonValues(m map[string]any) map[string]any {
+	if m == nil {
+		return nil
+	}
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[k] = jsonValue(v)
+	}
+	return out
+}
+
+func jsonValue(v any) any {
+	switch x := v.(type) {
+	case json.Number:
+		if f, err := x.Float64(); err == nil {
+			return f
+		}
+	case int:
+		return float64(x)
+	case int32:
+		return float64(x)
+	case int64:
+		return float64(x)
+	case float32:
+		return float64(x)
+	case map[string]any:
+		return jsonValues(x)
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = jsonValue(e)
+		}
+		return out
+	}
+	return v
+}

@@ -2,10 +2,13 @@ package gqlscalar
 
 import (
 	"bytes"
+	"encoding/json"
 	"testing"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
+
+	"github.com/leadron/leadron/internal/customfields"
 )
 
 // Every time is written with gqlgen's bytes: zones, nanoseconds, years
@@ -83,5 +86,44 @@ func TestMarshalMapMatchesGqlgen(t *testing.T) {
 	}
 	if _, err := UnmarshalMap("x"); err == nil {
 		t.Error("UnmarshalMap accepted a string")
+	}
+}
+
+// Custom fields are written with the bytes gqlgen writes for their map.
+func TestMarshalCustomFieldsMatchesGqlgen(t *testing.T) {
+	for _, m := range []map[string]any{
+		{},
+		{"company": "Acme <Corp> & Sons", "seats": 25.0, "vip": true, "note": nil},
+		{"line": "one\u2028two", "é": "ü", "big": 1e21},
+	} {
+		var got, want bytes.Buffer
+		MarshalCustomFields(customfields.MustFromMap(m)).MarshalGQL(&got)
+		graphql.MarshalMap(m).MarshalGQL(&want)
+		if got.String()+"\n" != want.String() {
+			t.Errorf("%v: wrote %s, want %s", m, got.String(), want.String())
+		}
+	}
+}
+
+// A Map argument's numbers are stored as REST stores them, whichever way
+// the transport decoded them.
+func TestUnmarshalCustomFields(t *testing.T) {
+	tests := []struct {
+		name string
+		in   any
+		want string
+	}{
+		{"variables", map[string]any{"seats": json.Number("25"), "big": json.Number("1e3"), "s": "x"}, `{"big":1000,"s":"x","seats":25}`},
+		{"literals", map[string]any{"seats": int64(25), "n": int(2), "f": 1.5, "off": nil}, `{"f":1.5,"n":2,"off":null,"seats":25}`},
+		{"empty", map[string]any{}, `{}`},
+	}
+	for _, tt := range tests {
+		f, err := UnmarshalCustomFields(tt.in)
+		if err != nil || f.String() != tt.want {
+			t.Errorf("%s: %s, %v; want %s", tt.name, f, err, tt.want)
+		}
+	}
+	if _, err := UnmarshalCustomFields("x"); err == nil {
+		t.Error("UnmarshalCustomFields accepted a string")
 	}
 }

@@ -164,7 +164,7 @@ func checkSeededLeads(t *testing.T, api *apitest.Env, leads []*ent.Lead, tn test
 		if l.AssignedTo != nil && !slices.Contains(users, *l.AssignedTo) {
 			problems = append(problems, "assignee")
 		}
-		if l.CustomFields == nil || schema.ValidateCustomFields(l.CustomFields) != nil {
+		if m, err := l.CustomFields.Map(); err != nil || schema.ValidateCustomFields(m) != nil {
 			problems = append(problems, "custom fields")
 		}
 		if strings.TrimSpace(l.FirstName) == "" || strings.TrimSpace(l.LastName) == "" {

@@ -15,6 +15,7 @@ import (
 	"github.com/leadron/leadron/ent/lead"
 	"github.com/leadron/leadron/ent/predicate"
 	"github.com/leadron/leadron/internal/apperr"
+	"github.com/leadron/leadron/internal/customfields"
 	"github.com/leadron/leadron/internal/rule"
 	"github.com/leadron/leadron/internal/scope"
 	"github.com/leadron/leadron/internal/viewer"
@@ -65,7 +66,15 @@ func Update(ctx context.Context, c *ent.Client, cur *ent.Lead, set func(*ent.Lea
 		return cur, nil
 	}
 	if customFields != nil {
-		u.SetCustomFields(MergeCustomFields(cur.CustomFields, customFields))
+		curFields, err := cur.CustomFields.Map()
+		if err != nil {
+			return nil, err
+		}
+		merged, err := customfields.FromMap(MergeCustomFields(curFields, customFields))
+		if err != nil {
+			return nil, err
+		}
+		u.SetCustomFields(merged)
 	}
 	l, err := u.Save(ctx)
 	if ent.IsNotFound(err) {

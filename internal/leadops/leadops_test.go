@@ -9,6 +9,7 @@ import (
 
 	"github.com/leadron/leadron/ent"
 	"github.com/leadron/leadron/ent/auditevent"
+	"github.com/leadron/leadron/internal/customfields"
 	"github.com/leadron/leadron/internal/errmap"
 	"github.com/leadron/leadron/internal/leadops"
 	"github.com/leadron/leadron/internal/scope"
@@ -75,7 +76,7 @@ func TestUpdate(t *testing.T) {
 		ctx := a.System(viewer.Live)
 		l, err := inTx(t, ctx, db, func(c *ent.Client) (*ent.Lead, error) {
 			return c.Lead.Create().SetEmail("jane@acme.com").SetFirstName("Jane").SetLastName("Doe").
-				SetCustomFields(map[string]any{"company": "Acme", "role": "VP"}).Save(ctx)
+				SetCustomFields(customfields.MustFromMap(map[string]any{"company": "Acme", "role": "VP"})).Save(ctx)
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -90,7 +91,7 @@ func TestUpdate(t *testing.T) {
 				t.Fatal(err)
 			}
 			want := map[string]any{"company": "Acme", "seats": 25.0}
-			if !maps.Equal(got.CustomFields, want) || got.Score != 70 {
+			if m, err := got.CustomFields.Map(); err != nil || !maps.Equal(m, want) || got.Score != 70 {
 				t.Errorf("got %v score %d, want %v score 70", got.CustomFields, got.Score, want)
 			}
 		})

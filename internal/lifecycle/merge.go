@@ -3,7 +3,6 @@ package lifecycle
 import (
 	"context"
 	"fmt"
-	"maps"
 	"time"
 
 	"entgo.io/ent"
@@ -13,6 +12,7 @@ import (
 	"github.com/leadron/leadron/ent/lead"
 	"github.com/leadron/leadron/internal/apperr"
 	"github.com/leadron/leadron/internal/audit"
+	"github.com/leadron/leadron/internal/customfields"
 	"github.com/leadron/leadron/internal/viewer"
 )
 
@@ -80,9 +80,9 @@ func Merge(ctx context.Context, c *gen.Client, survivorID int, duplicateIDs []in
 
 	upd := c.Lead.UpdateOneID(s.ID).Where(lead.Version(s.Version))
 	filled := false
-	custom := maps.Clone(s.CustomFields)
-	if custom == nil {
-		custom = map[string]any{}
+	custom, err := s.CustomFields.Map()
+	if err != nil {
+		return nil, err
 	}
 	for _, d := range dups {
 		if s.Phone == nil && d.Phone != nil && !filledField(upd.Mutation(), lead.FieldPhone) {
@@ -97,7 +97,11 @@ func Merge(ctx context.Context, c *gen.Client, survivorID int, duplicateIDs []in
 			upd.SetAssignedTo(*d.AssignedTo)
 			filled = true
 		}
-		for k, v := range d.CustomFields {
+		dupCustom, err := d.CustomFields.Map()
+		if err != nil {
+			return nil, err
+		}
+		for k, v := range dupCustom {
 			if _, ok := custom[k]; !ok {
 				custom[k] = v
 				filled = true
@@ -105,7 +109,11 @@ func Merge(ctx context.Context, c *gen.Client, survivorID int, duplicateIDs []in
 		}
 	}
 	if filled {
-		upd.SetCustomFields(custom)
+		fields, err := customfields.FromMap(custom)
+		if err != nil {
+			return nil, err
+		}
+		upd.SetCustomFields(fields)
 		if s, err = upd.Save(audit.WithAction(ctx, ActionMergeFilled)); gen.IsNotFound(err) {
 			return nil, errMergeRaced
 		} else if err != nil {
