@@ -1,14 +1,12 @@
 // Package jsonenc appends JSON to a byte slice exactly as encoding/json
-// writes it (HTML-safe strings, its float format, sorted map keys), without
-// reflection and without allocating. The REST hot paths build their
-// responses with it; FuzzMatchesEncodingJSON holds it to encoding/json,
-// byte for byte.
+// writes it (HTML-safe strings), without reflection and without
+// allocating. The REST hot paths build their responses with it;
+// FuzzMatchesEncodingJSON holds it to encoding/json, byte for byte. (A
+// lead's custom fields need no encoder: package customfields keeps them
+// as encoding/json wrote them.)
 package jsonenc
 
 import (
-	"encoding/json"
-	"math"
-	"slices"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -90,28 +88,6 @@ func Int(dst []byte, n int) []byte { return strconv.AppendInt(dst, int64(n), 10)
 // Bool appends b.
 func Bool(dst []byte, b bool) []byte { return strconv.AppendBool(dst, b) }
 
-// Float appends f in encoding/json's format: like ES6, %f unless the
-// exponent is very small or large, then %e with a short exponent. ok is
-// false for NaN and infinities, which JSON cannot hold.
-func Float(dst []byte, f float64) (_ []byte, ok bool) {
-	if math.IsInf(f, 0) || math.IsNaN(f) {
-		return dst, false
-	}
-	format := byte('f')
-	if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
-		format = 'e'
-	}
-	dst = strconv.AppendFloat(dst, f, format, -1, 64)
-	if format == 'e' {
-		// clean up e-09 to e-9
-		if n := len(dst); n >= 4 && dst[n-4] == 'e' && dst[n-3] == '-' && dst[n-2] == '0' {
-			dst[n-2] = dst[n-1]
-			dst = dst[:n-1]
-		}
-	}
-	return dst, true
-}
-
 // Time appends t, converted to UTC, as a string in layout.
 func Time(dst []byte, t time.Time, layout string) []byte {
 	dst = append(dst, '"')
@@ -140,71 +116,4 @@ func TimeMillis(dst []byte, t time.Time) []byte {
 		byte('0'+hour/10), byte('0'+hour%10), ':', byte('0'+minute/10), byte('0'+minute%10), ':',
 		byte('0'+second/10), byte('0'+second%10), '.',
 		byte('0'+milli/100), byte('0'+milli/10%10), byte('0'+milli%10), 'Z', '"')
-}
-
-// Any appends a value as json.Unmarshal produces them into an any: nil,
-// bool, float64, string, []any and map[string]any (keys sorted), and the
-// ints Go code puts in such maps. Any other type goes through
-// encoding/json, which allocates but writes the same.
-func Any(dst []byte, v any) ([]byte, error) {
-	switch v := v.(type) {
-	case nil:
-		return append(dst, "null"...), nil
-	case string:
-		return String(dst, v), nil
-	case bool:
-		return Bool(dst, v), nil
-	case float64:
-		if out, ok := Float(dst, v); ok {
-			return out, nil
-		}
-	case int:
-		return Int(dst, v), nil
-	case int64:
-		return strconv.AppendInt(dst, v, 10), nil
-	case map[string]any:
-		return Map(dst, v)
-	case []any:
-		if v == nil {
-			return append(dst, "null"...), nil
-		}
-		dst = append(dst, '[')
-		for i, e := range v {
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			var err error
-			if dst, err = Any(dst, e); err != nil {
-				return dst, err
-			}
-		}
-		return append(dst, ']'), nil
-	}
-	b, err := json.Marshal(v)
-	return append(dst, b...), err
-}
-
-// Map appends m as an object with its keys sorted, as encoding/json does.
-func Map(dst []byte, m map[string]any) ([]byte, error) {
-	if m == nil {
-		return append(dst, "null"...), nil
-	}
-	var onStack [32]string
-	keys := onStack[:0]
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	dst = append(dst, '{')
-	for i, k := range keys {
-		if i > 0 {
-			dst = append(dst, ',')
-		}
-		dst = append(String(dst, k), ':')
-		var err error
-		if dst, err = Any(dst, m[k]); err != nil {
-			return dst, err
-		}
-	}
-	return append(dst, '}'), nil
 }
