@@ -14,6 +14,7 @@ import (
 	"entgo.io/ent"
 
 	gen "github.com/leadron/leadron/ent"
+	"github.com/leadron/leadron/internal/customfields"
 	"github.com/leadron/leadron/internal/diff"
 	"github.com/leadron/leadron/internal/viewer"
 )
@@ -195,7 +196,8 @@ func record(ctx context.Context, tx *gen.Tx, resource, action string, id int, ch
 }
 
 // jsonable turns ent values into what the log stores: enums as strings,
-// times in UTC.
+// times in UTC, and a lead's custom fields as their object (equal then
+// compares them by value, whatever their text's key order).
 func jsonable(v any) any {
 	if rv := reflect.ValueOf(v); rv.Kind() == reflect.Pointer {
 		if rv.IsNil() {
@@ -206,6 +208,11 @@ func jsonable(v any) any {
 	switch x := v.(type) {
 	case time.Time:
 		return x.UTC()
+	case customfields.Fields:
+		if m, err := x.Map(); err == nil {
+			return m
+		}
+		return x
 	case fmt.Stringer:
 		return x.String()
 	}

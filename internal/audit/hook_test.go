@@ -2,12 +2,15 @@ package audit_test
 
 import (
 	"errors"
+	"reflect"
 	"testing"
 	"time"
 
 	"github.com/leadron/leadron/ent"
 	"github.com/leadron/leadron/ent/auditevent"
 	"github.com/leadron/leadron/internal/audit"
+	"github.com/leadron/leadron/internal/customfields"
+	"github.com/leadron/leadron/internal/diff"
 	"github.com/leadron/leadron/internal/scope"
 	"github.com/leadron/leadron/internal/store"
 	"github.com/leadron/leadron/internal/testutil"
@@ -73,6 +76,45 @@ func TestEveryLeadWriteIsLogged(t *testing.T) {
 		}
 		if _, ok := events[1].Changes["last_name"]; ok {
 			t.Error("an unchanged field was logged")
+		}
+	})
+}
+
+// TestCustomFieldChangesAreLoggedAsObjects: custom fields, kept as JSON
+// text, are logged as the objects they are, and an update that writes the
+// same fields logs no change of them.
+func TestCustomFieldChangesAreLoggedAsObjects(t *testing.T) {
+	testutil.EachDB(t, func(t *testing.T, db *store.DB) {
+		a := testutil.NewTenant(t, db, "acme")
+		ctx := a.As(viewer.Live, scope.All)
+		l := a.NewLead(t, db.Client, viewer.Live, "jane@acme.test")
+		for i, fields := range []map[string]any{{}, {"a": "x"}, {"a": "y", "n": 2}, {"n": 2, "a": "y"}} {
+			set := customfields.MustFromMap(fields)
+			if err := store.InTx(ctx, db.Client, func(c *ent.Client) error {
+				return c.Lead.UpdateOneID(l.ID).SetCustomFields(set).SetScore(10 + i).Exec(ctx)
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		events := db.Client.AuditEvent.Query().Where(auditevent.ResourceID(l.ID), auditevent.Action("lead.updated")).
+			Order(ent.Asc(auditevent.FieldID)).AllX(ctx)
+		if len(events) != 4 {
+			t.Fatalf("%d update events, want 4", len(events))
+		}
+		want := []*diff.Change{
+			nil, // the empty object, which the lead was created with
+			{Old: map[string]any{}, New: map[string]any{"a": "x"}},
+			{Old: map[string]any{"a": "x"}, New: map[string]any{"a": "y", "n": 2.0}},
+			nil, // the same fields again
+		}
+		for i, ev := range events {
+			got, logged := ev.Changes["custom_fields"]
+			switch {
+			case want[i] == nil && logged:
+				t.Errorf("update %d: logged %+v for unchanged custom fields", i+1, got)
+			case want[i] != nil && !reflect.DeepEqual(got, *want[i]):
+				t.Errorf("update %d: logged %#v, want %#v", i+1, got, *want[i])
+			}
 		}
 	})
 }
