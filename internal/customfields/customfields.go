@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"unicode/utf8"
 
 	jsonv2 "github.com/go-json-experiment/json"
 )
@@ -91,16 +92,17 @@ func (f Fields) String() string { return string(f.AppendJSON(nil)) }
 // MarshalJSON returns the object's text.
 func (f Fields) MarshalJSON() ([]byte, error) { return f.AppendJSON(nil), nil }
 
-// UnmarshalJSON takes a JSON object as it is, compacted; null is the empty
-// object. It keeps a copy, so data can be reused.
+// UnmarshalJSON takes a JSON object; null is the empty object. It keeps a
+// copy, so data can be reused.
 //
-// This is how the fields are read from the database. The text there is the
-// JSON this package wrote (PostgreSQL's json type keeps it as written), so
-// reading it costs a pass over its bytes, not a decoding. The pass still
-// checks it: a value edited by hand into something else is refused here
-// rather than breaking a response. Text written before the column was json
-// (jsonb's, with spaces, and <, > and & as they are) comes out compact and
-// escaped as encoding/json escapes them; its keys keep jsonb's order.
+// This is how the fields are read from the database, whose text is what
+// FromMap wrote: compact, HTML-escaped, valid UTF-8. Such text is checked
+// and kept as it is, which costs a pass over its bytes, not a decoding.
+// Any other object (a lead written while PostgreSQL's column was jsonb,
+// whose text has spaces and jsonb's key order, or one edited by hand) is
+// decoded and written again by FromMap, so it reads as it did when every
+// read decoded it. Text that is not a JSON object fails the read instead
+// of breaking a response.
 func (f *Fields) UnmarshalJSON(data []byte) error {
 	data = bytes.TrimSpace(data)
 	if bytes.Equal(data, []byte("null")) {
@@ -115,23 +117,27 @@ func (f *Fields) UnmarshalJSON(data []byte) error {
 	if err := json.Compact(&buf, data); err != nil {
 		return err
 	}
-	if needsHTMLEscape(buf.Bytes()) {
-		var escaped bytes.Buffer
-		json.HTMLEscape(&escaped, buf.Bytes())
-		buf = escaped
+	if buf.Len() != len(data) || !asFromMapWrites(buf.Bytes()) {
+		var m map[string]any
+		if err := json.Unmarshal(data, &m); err != nil {
+			return err
+		}
+		canonical, err := FromMap(m)
+		if err != nil {
+			return err
+		}
+		*f = canonical
+		return nil
 	}
 	*f = Fields{raw: buf.Bytes()}
 	return nil
 }
 
-// needsHTMLEscape reports whether b holds a character encoding/json
-// escapes in strings by default: <, >, &, U+2028 or U+2029 (both begin
-// with the byte 0xE2). Outside strings, JSON has none of them.
-func needsHTMLEscape(b []byte) bool {
-	for _, c := range b {
-		if c == '<' || c == '>' || c == '&' || c == 0xE2 {
-			return true
-		}
-	}
-	return false
+// asFromMapWrites reports whether compact JSON has none of what
+// encoding/json never writes: invalid UTF-8, unescaped <, > and &,
+// unescaped U+2028 and U+2029, and escaped surrogates (it writes every
+// other character as UTF-8).
+func asFromMapWrites(b []byte) bool {
+	return utf8.Valid(b) && !bytes.ContainsAny(b, "<>&\u2028\u2029") &&
+		!bytes.Contains(b, []byte(`\ud`)) && !bytes.Contains(b, []byte(`\uD`))
 }

@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/leadron/leadron/internal/customfields"
 )
@@ -52,9 +53,14 @@ func TestUnmarshalJSON(t *testing.T) {
 		{name: "canonical", in: `{"a":1,"b":"x"}`, want: `{"a":1,"b":"x"}`},
 		{name: "null is empty", in: `null`, want: `{}`},
 		{name: "empty", in: `{}`, want: `{}`},
-		{name: "jsonb's text", in: `{"a": "<x>", "bb": [1, 2], "zz": 1.0}`, want: `{"a":"\u003cx\u003e","bb":[1,2],"zz":1.0}`},
-		{name: "surrounding space", in: " \n{\"a\": true} ", want: `{"a":true}`},
+		{name: "compact, keys as written", in: `{"b":1,"a":"x"}`, want: `{"b":1,"a":"x"}`},
+		{name: "jsonb's text", in: `{"zz": 1.0, "a": "<x>", "bb": [1, 2], "big": 1000000000000000000000}`, want: `{"a":"\u003cx\u003e","bb":[1,2],"big":1e+21,"zz":1}`},
+		{name: "surrounding space", in: " \n{\"a\":true} ", want: `{"a":true}`},
+		{name: "unescaped HTML", in: `{"a":"<&>"}`, want: `{"a":"\u003c\u0026\u003e"}`},
 		{name: "line separator", in: "{\"s\":\"a\u2028b\"}", want: `{"s":"a\u2028b"}`},
+		{name: "invalid UTF-8", in: "{\"s\":\"\xff\"}", want: "{\"s\":\"\ufffd\"}"},
+		{name: "escaped lone surrogate", in: `{"s":"\udc00"}`, want: "{\"s\":\"\ufffd\"}"},
+		{name: "a name twice", in: `{"a":1, "a":2}`, want: `{"a":2}`},
 		{name: "array", in: `[1]`, wantErr: true},
 		{name: "string", in: `"{}"`, wantErr: true},
 		{name: "nothing", in: ``, wantErr: true},
@@ -116,8 +122,9 @@ func TestMapIsTheCallersToChange(t *testing.T) {
 }
 
 // FuzzReadMatchesEncodingJSON: whatever object text is read, Map gives
-// what encoding/json decodes from it, and writing that map back gives the
-// text FromMap stores.
+// what encoding/json decodes from it, the text kept is as FromMap writes
+// text (valid UTF-8, HTML-escaped) and reads back as itself, and the text
+// FromMap stores reads back as itself.
 func FuzzReadMatchesEncodingJSON(f *testing.F) {
 	for _, seed := range []string{
 		`{}`,
@@ -145,6 +152,14 @@ func FuzzReadMatchesEncodingJSON(f *testing.F) {
 		}
 		if !reflect.DeepEqual(got, want) {
 			t.Fatalf("%q: Map %v, encoding/json %v", in, got, want)
+		}
+		kept := fields.String()
+		if !utf8.ValidString(kept) || strings.ContainsAny(kept, "<>&\u2028\u2029") {
+			t.Fatalf("%q: kept %q", in, kept)
+		}
+		var reread customfields.Fields
+		if err := reread.UnmarshalJSON([]byte(kept)); err != nil || reread.String() != kept {
+			t.Fatalf("%q: kept %s, which reads as %s (%v)", in, kept, reread, err)
 		}
 		stored := customfields.MustFromMap(want)
 		var again customfields.Fields
