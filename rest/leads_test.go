@@ -60,6 +60,8 @@ func TestCreateLead(t *testing.T) {
 				Contains: []string{"at most 50 custom fields"}, Check: hasFields("customFields")},
 			{Name: "custom field value too long", Request: post(w.keys.full, body(valid, `"customFields":{"k":"`+strings.Repeat("v", 501)+`"}`)), Status: 422, Check: hasFields("customFields")},
 			{Name: "custom field key too long", Request: post(w.keys.full, body(valid, `"customFields":{"`+strings.Repeat("k", 41)+`":1}`)), Status: 422, Check: hasFields("customFields")},
+			{Name: "NUL in a custom field value", Request: post(w.keys.full, body(valid, `"customFields":{"note":"a\u0000b"}`)), Status: 422, Check: hasFields("customFields")},
+			{Name: "custom field number beyond float64", Request: post(w.keys.full, body(valid, `"customFields":{"n":1e400}`)), Status: 422, Check: hasFields("customFields")},
 			{Name: "null required field", Request: post(w.keys.full, `{"email":null,"firstName":"J","lastName":"D"}`), Status: 422,
 				Contains: []string{"email cannot be null"}, Check: hasFields("email")},
 			{Name: "server-set fields are unknown", Request: post(w.keys.full, body(valid, `"id":"x","tenantId":"globex","createdAt":"2020-01-01T00:00:00Z","updatedAt":"x"`)), Status: 422,

@@ -76,6 +76,11 @@ func ValidateCustomFields(m map[string]any) error {
 			if utf8.RuneCountInString(v) > MaxCustomFieldValLen {
 				return fmt.Errorf("custom field %q is longer than %d characters", k, MaxCustomFieldValLen)
 			}
+			// PostgreSQL's jsonb, which held custom fields before, refused
+			// NUL, and still refuses it where the column is converted back.
+			if strings.IndexByte(v, 0) >= 0 {
+				return fmt.Errorf("custom field %q has a NUL character", k)
+			}
 		default:
 			return fmt.Errorf("custom field %q must be a string, number, boolean or null", k)
 		}
@@ -177,8 +182,8 @@ var leadChecks = []fieldCheck{
 	{"score", "score", between("score", 0, 100)},
 	{"custom_fields", "customFields", func(v any) error {
 		m, err := v.(customfields.Fields).Map()
-		if err != nil {
-			return errors.New("customFields must be a JSON object")
+		if err != nil { // a number beyond float64's range: GraphQL's decoding keeps it
+			return errors.New("custom field values must be strings, numbers within ±1.8e308, booleans or null")
 		}
 		return ValidateCustomFields(m)
 	}},

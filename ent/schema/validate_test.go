@@ -1,6 +1,7 @@
 package schema_test
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -67,6 +68,8 @@ func TestValidateCustomFields(t *testing.T) {
 		{"long value", map[string]any{"k": strings.Repeat("v", 501)}, false},
 		{"nested object", map[string]any{"k": map[string]any{"a": 1}}, false},
 		{"array", map[string]any{"k": []any{1}}, false},
+		{"NUL in a value", map[string]any{"k": "a\x00b"}, false},
+		{"other control characters in a value", map[string]any{"k": "a\tb\nc"}, true},
 	} {
 		if err := schema.ValidateCustomFields(tc.in); (err == nil) != tc.ok {
 			t.Errorf("%s: got %v, want ok=%v", tc.name, err, tc.ok)
@@ -91,6 +94,10 @@ func TestLeadValidationReportsEveryField(t *testing.T) {
 				return c.Lead.Create().SetEmail("nope").SetFirstName(" ").SetLastName("Doe").
 					SetPhone("call me").SetScore(101).SetCustomFields(customfields.MustFromMap(map[string]any{"k": []any{}})).Exec(ctx)
 			}, []string{"email", "firstName", "phone", "score", "customFields"}},
+			{"custom field number beyond float64", func(c *ent.Client) error {
+				return c.Lead.Create().SetEmail("n@acme.test").SetFirstName("N").SetLastName("Doe").
+					SetCustomFields(customfields.MustFromMap(map[string]any{"n": json.Number("1e400")})).Exec(ctx)
+			}, []string{"customFields"}},
 		}
 		for _, tc := range cases {
 			err := store.InTx(ctx, db.Client, tc.create)

@@ -11,6 +11,7 @@ package gqlscalar
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"time"
 
@@ -63,13 +64,21 @@ func MarshalCustomFields(f customfields.Fields) graphql.Marshaler {
 
 // UnmarshalCustomFields reads a Map argument as custom fields. Its numbers
 // become float64 first, as they would be decoded from JSON, so that the
-// same fields given to GraphQL and to REST are stored as the same text.
+// same fields given to GraphQL and to REST are stored as the same text; a
+// number beyond float64's range is refused, as REST's JSON decoding
+// refuses it.
 func UnmarshalCustomFields(v any) (customfields.Fields, error) {
 	m, err := graphql.UnmarshalMap(v)
 	if err != nil {
 		return customfields.Fields{}, err
 	}
-	return customfields.FromMap(jsonValues(m))
+	m = jsonValues(m)
+	for k, v := range m {
+		if n, ok := v.(json.Number); ok {
+			return customfields.Fields{}, fmt.Errorf("custom field %q: %s is beyond the range of a number", k, n)
+		}
+	}
+	return customfields.FromMap(m)
 }
 
 // jsonValues gives a Map input the values REST's JSON decoding gives: every

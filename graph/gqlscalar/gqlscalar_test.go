@@ -123,7 +123,9 @@ func TestUnmarshalCustomFields(t *testing.T) {
 			t.Errorf("%s: %s, %v; want %s", tt.name, f, err, tt.want)
 		}
 	}
-	if _, err := UnmarshalCustomFields("x"); err == nil {
-		t.Error("UnmarshalCustomFields accepted a string")
+	for _, bad := range []any{"x", map[string]any{"n": json.Number("1e400")}} {
+		if f, err := UnmarshalCustomFields(bad); err == nil {
+			t.Errorf("UnmarshalCustomFields took %v as %s", bad, f)
+		}
 	}
 }
