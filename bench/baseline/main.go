@@ -74,7 +74,7 @@ func (l *lead) dest() []any {
 		(*rawJSON)(&l.CustomFields), &l.MergedInto, &l.Version, &l.ArchivedAt}
 }
 
-// rawJSON scans a JSON column (jsonb text, or SQLite's blob) as is.
+// rawJSON scans the custom_fields column (text on both databases) as is.
 type rawJSON json.RawMessage
 
 func (r *rawJSON) Scan(src any) error {
