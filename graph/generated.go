@@ -8817,9 +8817,9 @@ func (ec *executionContext) _APIKey(ctx context.Context, sel ast.SelectionSet, o
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
-
-	return out
+	return object{fields: fields, values: out.Values}
 }
 
 var aPIKeyConnectionImplementors = []string{"APIKeyConnection"}
@@ -8860,9 +8860,9 @@ func (ec *executionContext) _APIKeyConnection(ctx context.Context, sel ast.Selec
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
-
-	return out
+	return object{fields: fields, values: out.Values}
 }
 
 var aPIKeyEdgeImplementors = []string{"APIKeyEdge"}
@@ -8898,9 +8898,9 @@ func (ec *executionContext) _APIKeyEdge(ctx context.Context, sel ast.SelectionSe
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
-
-	return out
+	return object{fields: fields, values: out.Values}
 }
 
 var aPIKeyWithSecretImplementors = []string{"APIKeyWithSecret"}
@@ -8936,9 +8936,9 @@ func (ec *executionContext) _APIKeyWithSecret(ctx context.Context, sel ast.Selec
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
-
-	return out
+	return object{fields: fields, values: out.Values}
 }
 
 var auditEventImplementors = []string{"AuditEvent", "Node"}
@@ -9024,9 +9024,9 @@ func (ec *executionContext) _AuditEvent(ctx context.Context, sel ast.SelectionSe
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
-
-	return out
+	return object{fields: fields, values: out.Values}
 }
 
 var auditEventConnectionImplementors = []string{"AuditEventConnection"}
@@ -9067,9 +9067,9 @@ func (ec *executionContext) _AuditEventConnection(ctx context.Context, sel ast.S
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
-
-	return out
+	return object{fields: fields, values: out.Values}
 }
 
 var auditEventEdgeImplementors = []string{"AuditEventEdge"}
@@ -9105,9 +9105,9 @@ func (ec *executionContext) _AuditEventEdge(ctx context.Context, sel ast.Selecti
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
-
-	return out
+	return object{fields: fields, values: out.Values}
 }
 
 var duplicateCandidateImplementors = []string{"DuplicateCandidate"}
@@ -9148,9 +9148,9 @@ func (ec *executionContext) _DuplicateCandidate(ctx context.Context, sel ast.Sel
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
-
-	return out
+	return object{fields: fields, values: out.Values}
 }
 
 var leadImplementors = []string{"Lead", "Node"}
@@ -9280,9 +9280,9 @@ func (ec *executionContext) _Lead(ctx context.Context, sel ast.SelectionSet, obj
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
-
-	return out
+	return object{fields: fields, values: out.Values}
 }
 
 var leadConnectionImplementors = []string{"LeadConnection"}
@@ -9323,9 +9323,9 @@ func (ec *executionContext) _LeadConnection(ctx context.Context, sel ast.Selecti
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
-
-	return out
+	return object{fields: fields, values: out.Values}
 }
 
 var leadEdgeImplementors = []string{"LeadEdge"}
@@ -9361,9 +9361,9 @@ func (ec *executionContext) _LeadEdge(ctx context.Context, sel ast.SelectionSet,
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
-
-	return out
+	return object{fields: fields, values: out.Values}
 }
 
 var mutationImplementors = []string{"Mutation"}
@@ -9501,9 +9501,9 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
-
-	return out
+	return object{fields: fields, values: out.Values}
 }
 
 var queryImplementors = []string{"Query"}
@@ -9666,9 +9666,9 @@ func (ec *executionContext) _Tenant(ctx context.Context, sel ast.SelectionSet, o
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
-
-	return out
+	return object{fields: fields, values: out.Values}
 }
 
 var userImplementors = []string{"User", "Node"}
@@ -9735,9 +9735,9 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
-
-	return out
+	return object{fields: fields, values: out.Values}
 }
 
 var userConnectionImplementors = []string{"UserConnection"}
@@ -9778,9 +9778,9 @@ func (ec *executionContext) _UserConnection(ctx context.Context, sel ast.Selecti
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
-
-	return out
+	return object{fields: fields, values: out.Values}
 }
 
 var userEdgeImplementors = []string{"UserEdge"}
@@ -9816,9 +9816,9 @@ func (ec *executionContext) _UserEdge(ctx context.Context, sel ast.SelectionSet,
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
-
-	return out
+	return object{fields: fields, values: out.Values}
 }
 
 var viewerImplementors = []string{"Viewer"}
@@ -9866,9 +9866,9 @@ func (ec *executionContext) _Viewer(ctx context.Context, sel ast.SelectionSet, o
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
-
-	return out
+	return object{fields: fields, values: out.Values}
 }
 
 var __DirectiveImplementors = []string{"__Directive"}
@@ -9919,9 +9919,9 @@ func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionS
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
-
-	return out
+	return object{fields: fields, values: out.Values}
 }
 
 var __EnumValueImplementors = []string{"__EnumValue"}
@@ -9967,9 +9967,9 @@ func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionS
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
-
-	return out
+	return object{fields: fields, values: out.Values}
 }
 
 var __FieldImplementors = []string{"__Field"}
@@ -10025,9 +10025,9 @@ func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
-
-	return out
+	return object{fields: fields, values: out.Values}
 }
 
 var __InputValueImplementors = []string{"__InputValue"}
@@ -10083,9 +10083,9 @@ func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.Selection
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
-
-	return out
+	return object{fields: fields, values: out.Values}
 }
 
 var __SchemaImplementors = []string{"__Schema"}
@@ -10141,9 +10141,9 @@ func (ec *executionContext) ___Schema(ctx context.Context, sel ast.SelectionSet,
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
-
-	return out
+	return object{fields: fields, values: out.Values}
 }
 
 var __TypeImplementors = []string{"__Type"}
@@ -10224,9 +10224,9 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
-
-	return out
+	return object{fields: fields, values: out.Values}
 }
 
 // endregion **************************** object.gotpl ****************************
