@@ -436,6 +436,10 @@ func (_q *APIKeyQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*APIKe
 		_spec.Node.Columns = qualifiedColumns(_q.driver.Dialect(), apikey.Table, apikey.Columns, _spec.Node.Columns)
 	}
 
+	if _spec.ScanValues != nil {
+		_spec.ScanValues = scanAPIKeyValues
+	}
+
 	for i := range hooks {
 		hooks[i](ctx, _spec)
 	}
@@ -531,6 +535,10 @@ func (_q *APIKeyQuery) sqlCount(ctx context.Context) (int, error) {
 	}
 	if _spec.ScanValues != nil && _spec.From == nil && _spec.Node.Schema == "" {
 		_spec.Node.Columns = qualifiedColumns(_q.driver.Dialect(), apikey.Table, apikey.Columns, _spec.Node.Columns)
+	}
+
+	if _spec.ScanValues != nil {
+		_spec.ScanValues = scanAPIKeyValues
 	}
 
 	_spec.Node.Columns = _q.ctx.Fields

@@ -399,6 +399,10 @@ func (_q *AuditEventQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*A
 		_spec.Node.Columns = qualifiedColumns(_q.driver.Dialect(), auditevent.Table, auditevent.Columns, _spec.Node.Columns)
 	}
 
+	if _spec.ScanValues != nil {
+		_spec.ScanValues = scanAuditEventValues
+	}
+
 	for i := range hooks {
 		hooks[i](ctx, _spec)
 	}
@@ -459,6 +463,10 @@ func (_q *AuditEventQuery) sqlCount(ctx context.Context) (int, error) {
 	}
 	if _spec.ScanValues != nil && _spec.From == nil && _spec.Node.Schema == "" {
 		_spec.Node.Columns = qualifiedColumns(_q.driver.Dialect(), auditevent.Table, auditevent.Columns, _spec.Node.Columns)
+	}
+
+	if _spec.ScanValues != nil {
+		_spec.ScanValues = scanAuditEventValues
 	}
 
 	_spec.Node.Columns = _q.ctx.Fields

@@ -472,6 +472,10 @@ func (_q *DuplicateCandidateQuery) sqlAll(ctx context.Context, hooks ...queryHoo
 		_spec.Node.Columns = qualifiedColumns(_q.driver.Dialect(), duplicatecandidate.Table, duplicatecandidate.Columns, _spec.Node.Columns)
 	}
 
+	if _spec.ScanValues != nil {
+		_spec.ScanValues = scanDuplicateCandidateValues
+	}
+
 	for i := range hooks {
 		hooks[i](ctx, _spec)
 	}
@@ -602,6 +606,10 @@ func (_q *DuplicateCandidateQuery) sqlCount(ctx context.Context) (int, error) {
 	}
 	if _spec.ScanValues != nil && _spec.From == nil && _spec.Node.Schema == "" {
 		_spec.Node.Columns = qualifiedColumns(_q.driver.Dialect(), duplicatecandidate.Table, duplicatecandidate.Columns, _spec.Node.Columns)
+	}
+
+	if _spec.ScanValues != nil {
+		_spec.ScanValues = scanDuplicateCandidateValues
 	}
 
 	_spec.Node.Columns = _q.ctx.Fields

@@ -221,5 +221,48 @@ func (_m *IdempotencyKey) String() string {
 	return builder.String()
 }
 
+// scanIdempotencyKeyValues returns the destinations for scanning a row, as
+// scanValues does, with one allocation per scan type.
+func scanIdempotencyKeyValues(columns []string) ([]any, error) {
+	values := make([]any, len(columns))
+	var (
+		dst0 [][]byte
+		dst1 []sql.NullInt64
+		dst2 []sql.NullString
+		dst3 []sql.NullTime
+	)
+	for i := range columns {
+		switch columns[i] {
+		case idempotencykey.FieldRequestHash, idempotencykey.FieldResponseHeaders, idempotencykey.FieldResponseBody:
+			if dst0 == nil {
+				dst0 = make([][]byte, 0, 3)
+			}
+			dst0 = append(dst0, *new([]byte)) // a zero value
+			values[i] = &dst0[len(dst0)-1]
+		case idempotencykey.FieldID, idempotencykey.FieldTenantID, idempotencykey.FieldStatus:
+			if dst1 == nil {
+				dst1 = make([]sql.NullInt64, 0, 3)
+			}
+			dst1 = append(dst1, *new(sql.NullInt64)) // a zero value
+			values[i] = &dst1[len(dst1)-1]
+		case idempotencykey.FieldEnvironment, idempotencykey.FieldKey:
+			if dst2 == nil {
+				dst2 = make([]sql.NullString, 0, 2)
+			}
+			dst2 = append(dst2, *new(sql.NullString)) // a zero value
+			values[i] = &dst2[len(dst2)-1]
+		case idempotencykey.FieldCreatedAt, idempotencykey.FieldExpiresAt:
+			if dst3 == nil {
+				dst3 = make([]sql.NullTime, 0, 2)
+			}
+			dst3 = append(dst3, *new(sql.NullTime)) // a zero value
+			values[i] = &dst3[len(dst3)-1]
+		default:
+			values[i] = new(sql.UnknownType)
+		}
+	}
+	return values, nil
+}
+
 // IdempotencyKeys is a parsable slice of IdempotencyKey.
 type IdempotencyKeys []*IdempotencyKey

@@ -399,6 +399,10 @@ func (_q *IdempotencyKeyQuery) sqlAll(ctx context.Context, hooks ...queryHook) (
 		_spec.Node.Columns = qualifiedColumns(_q.driver.Dialect(), idempotencykey.Table, idempotencykey.Columns, _spec.Node.Columns)
 	}
 
+	if _spec.ScanValues != nil {
+		_spec.ScanValues = scanIdempotencyKeyValues
+	}
+
 	for i := range hooks {
 		hooks[i](ctx, _spec)
 	}
@@ -459,6 +463,10 @@ func (_q *IdempotencyKeyQuery) sqlCount(ctx context.Context) (int, error) {
 	}
 	if _spec.ScanValues != nil && _spec.From == nil && _spec.Node.Schema == "" {
 		_spec.Node.Columns = qualifiedColumns(_q.driver.Dialect(), idempotencykey.Table, idempotencykey.Columns, _spec.Node.Columns)
+	}
+
+	if _spec.ScanValues != nil {
+		_spec.ScanValues = scanIdempotencyKeyValues
 	}
 
 	_spec.Node.Columns = _q.ctx.Fields

@@ -398,6 +398,49 @@ func (_m *Lead) String() string {
 	return builder.String()
 }
 
+// scanLeadValues returns the destinations for scanning a row, as
+// scanValues does, with one allocation per scan type.
+func scanLeadValues(columns []string) ([]any, error) {
+	values := make([]any, len(columns))
+	var (
+		dst0 [][]byte
+		dst1 []sql.NullInt64
+		dst2 []sql.NullString
+		dst3 []sql.NullTime
+	)
+	for i := range columns {
+		switch columns[i] {
+		case lead.FieldCustomFields:
+			if dst0 == nil {
+				dst0 = make([][]byte, 0, 1)
+			}
+			dst0 = append(dst0, *new([]byte)) // a zero value
+			values[i] = &dst0[len(dst0)-1]
+		case lead.FieldID, lead.FieldTenantID, lead.FieldScore, lead.FieldAssignedTo, lead.FieldMergedInto, lead.FieldVersion:
+			if dst1 == nil {
+				dst1 = make([]sql.NullInt64, 0, 6)
+			}
+			dst1 = append(dst1, *new(sql.NullInt64)) // a zero value
+			values[i] = &dst1[len(dst1)-1]
+		case lead.FieldEnvironment, lead.FieldEmail, lead.FieldEmailNormalized, lead.FieldFirstName, lead.FieldLastName, lead.FieldPhone, lead.FieldPhoneNormalized, lead.FieldSource, lead.FieldStatus:
+			if dst2 == nil {
+				dst2 = make([]sql.NullString, 0, 9)
+			}
+			dst2 = append(dst2, *new(sql.NullString)) // a zero value
+			values[i] = &dst2[len(dst2)-1]
+		case lead.FieldCreatedAt, lead.FieldUpdatedAt, lead.FieldArchivedAt:
+			if dst3 == nil {
+				dst3 = make([]sql.NullTime, 0, 3)
+			}
+			dst3 = append(dst3, *new(sql.NullTime)) // a zero value
+			values[i] = &dst3[len(dst3)-1]
+		default:
+			values[i] = new(sql.UnknownType)
+		}
+	}
+	return values, nil
+}
+
 // NamedMergedLeads returns the MergedLeads named value or an error if the edge was not
 // loaded in eager-loading with this name.
 func (_m *Lead) NamedMergedLeads(name string) ([]*Lead, error) {

@@ -436,6 +436,10 @@ func (_q *RefreshTokenQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]
 		_spec.Node.Columns = qualifiedColumns(_q.driver.Dialect(), refreshtoken.Table, refreshtoken.Columns, _spec.Node.Columns)
 	}
 
+	if _spec.ScanValues != nil {
+		_spec.ScanValues = scanRefreshTokenValues
+	}
+
 	for i := range hooks {
 		hooks[i](ctx, _spec)
 	}
@@ -531,6 +535,10 @@ func (_q *RefreshTokenQuery) sqlCount(ctx context.Context) (int, error) {
 	}
 	if _spec.ScanValues != nil && _spec.From == nil && _spec.Node.Schema == "" {
 		_spec.Node.Columns = qualifiedColumns(_q.driver.Dialect(), refreshtoken.Table, refreshtoken.Columns, _spec.Node.Columns)
+	}
+
+	if _spec.ScanValues != nil {
+		_spec.ScanValues = scanRefreshTokenValues
 	}
 
 	_spec.Node.Columns = _q.ctx.Fields

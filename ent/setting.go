@@ -110,5 +110,34 @@ func (_m *Setting) String() string {
 	return builder.String()
 }
 
+// scanSettingValues returns the destinations for scanning a row, as
+// scanValues does, with one allocation per scan type.
+func scanSettingValues(columns []string) ([]any, error) {
+	values := make([]any, len(columns))
+	var (
+		dst0 []sql.NullInt64
+		dst1 []sql.NullString
+	)
+	for i := range columns {
+		switch columns[i] {
+		case setting.FieldID:
+			if dst0 == nil {
+				dst0 = make([]sql.NullInt64, 0, 1)
+			}
+			dst0 = append(dst0, *new(sql.NullInt64)) // a zero value
+			values[i] = &dst0[len(dst0)-1]
+		case setting.FieldKey, setting.FieldValue:
+			if dst1 == nil {
+				dst1 = make([]sql.NullString, 0, 2)
+			}
+			dst1 = append(dst1, *new(sql.NullString)) // a zero value
+			values[i] = &dst1[len(dst1)-1]
+		default:
+			values[i] = new(sql.UnknownType)
+		}
+	}
+	return values, nil
+}
+
 // Settings is a parsable slice of Setting.
 type Settings []*Setting

@@ -359,6 +359,10 @@ func (_q *SettingQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Sett
 		_spec.Node.Columns = qualifiedColumns(_q.driver.Dialect(), setting.Table, setting.Columns, _spec.Node.Columns)
 	}
 
+	if _spec.ScanValues != nil {
+		_spec.ScanValues = scanSettingValues
+	}
+
 	for i := range hooks {
 		hooks[i](ctx, _spec)
 	}
@@ -383,6 +387,10 @@ func (_q *SettingQuery) sqlCount(ctx context.Context) (int, error) {
 	}
 	if _spec.ScanValues != nil && _spec.From == nil && _spec.Node.Schema == "" {
 		_spec.Node.Columns = qualifiedColumns(_q.driver.Dialect(), setting.Table, setting.Columns, _spec.Node.Columns)
+	}
+
+	if _spec.ScanValues != nil {
+		_spec.ScanValues = scanSettingValues
 	}
 
 	_spec.Node.Columns = _q.ctx.Fields

@@ -185,5 +185,41 @@ func (_m *Tenant) String() string {
 	return builder.String()
 }
 
+// scanTenantValues returns the destinations for scanning a row, as
+// scanValues does, with one allocation per scan type.
+func scanTenantValues(columns []string) ([]any, error) {
+	values := make([]any, len(columns))
+	var (
+		dst0 []sql.NullInt64
+		dst1 []sql.NullString
+		dst2 []sql.NullTime
+	)
+	for i := range columns {
+		switch columns[i] {
+		case tenant.FieldID, tenant.FieldRateLimitPerMinute, tenant.FieldRateLimitBurst:
+			if dst0 == nil {
+				dst0 = make([]sql.NullInt64, 0, 3)
+			}
+			dst0 = append(dst0, *new(sql.NullInt64)) // a zero value
+			values[i] = &dst0[len(dst0)-1]
+		case tenant.FieldSlug, tenant.FieldName, tenant.FieldPlan, tenant.FieldDefaultRegion:
+			if dst1 == nil {
+				dst1 = make([]sql.NullString, 0, 4)
+			}
+			dst1 = append(dst1, *new(sql.NullString)) // a zero value
+			values[i] = &dst1[len(dst1)-1]
+		case tenant.FieldCreatedAt, tenant.FieldUpdatedAt:
+			if dst2 == nil {
+				dst2 = make([]sql.NullTime, 0, 2)
+			}
+			dst2 = append(dst2, *new(sql.NullTime)) // a zero value
+			values[i] = &dst2[len(dst2)-1]
+		default:
+			values[i] = new(sql.UnknownType)
+		}
+	}
+	return values, nil
+}
+
 // Tenants is a parsable slice of Tenant.
 type Tenants []*Tenant

@@ -255,6 +255,42 @@ func (_m *User) String() string {
 	return builder.String()
 }
 
+// scanUserValues returns the destinations for scanning a row, as
+// scanValues does, with one allocation per scan type.
+func scanUserValues(columns []string) ([]any, error) {
+	values := make([]any, len(columns))
+	var (
+		dst0 []sql.NullInt64
+		dst1 []sql.NullString
+		dst2 []sql.NullTime
+	)
+	for i := range columns {
+		switch columns[i] {
+		case user.FieldID, user.FieldTenantID, user.FieldTokenVersion:
+			if dst0 == nil {
+				dst0 = make([]sql.NullInt64, 0, 3)
+			}
+			dst0 = append(dst0, *new(sql.NullInt64)) // a zero value
+			values[i] = &dst0[len(dst0)-1]
+		case user.FieldEmail, user.FieldFirstName, user.FieldLastName, user.FieldRole, user.FieldPasswordHash:
+			if dst1 == nil {
+				dst1 = make([]sql.NullString, 0, 5)
+			}
+			dst1 = append(dst1, *new(sql.NullString)) // a zero value
+			values[i] = &dst1[len(dst1)-1]
+		case user.FieldCreatedAt, user.FieldUpdatedAt:
+			if dst2 == nil {
+				dst2 = make([]sql.NullTime, 0, 2)
+			}
+			dst2 = append(dst2, *new(sql.NullTime)) // a zero value
+			values[i] = &dst2[len(dst2)-1]
+		default:
+			values[i] = new(sql.UnknownType)
+		}
+	}
+	return values, nil
+}
+
 // NamedAssignedLeads returns the AssignedLeads named value or an error if the edge was not
 // loaded in eager-loading with this name.
 func (_m *User) NamedAssignedLeads(name string) ([]*Lead, error) {

@@ -476,6 +476,10 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 		_spec.Node.Columns = qualifiedColumns(_q.driver.Dialect(), user.Table, user.Columns, _spec.Node.Columns)
 	}
 
+	if _spec.ScanValues != nil {
+		_spec.ScanValues = scanUserValues
+	}
+
 	for i := range hooks {
 		hooks[i](ctx, _spec)
 	}
@@ -627,6 +631,10 @@ func (_q *UserQuery) sqlCount(ctx context.Context) (int, error) {
 	}
 	if _spec.ScanValues != nil && _spec.From == nil && _spec.Node.Schema == "" {
 		_spec.Node.Columns = qualifiedColumns(_q.driver.Dialect(), user.Table, user.Columns, _spec.Node.Columns)
+	}
+
+	if _spec.ScanValues != nil {
+		_spec.ScanValues = scanUserValues
 	}
 
 	_spec.Node.Columns = _q.ctx.Fields
