@@ -9,6 +9,7 @@ package rest_test
 import (
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -17,6 +18,7 @@ import (
 	"entgo.io/ent/dialect"
 
 	"github.com/leadron/leadron/ent"
+	"github.com/leadron/leadron/ent/lead"
 	"github.com/leadron/leadron/internal/account"
 	"github.com/leadron/leadron/internal/apitest"
 	"github.com/leadron/leadron/internal/customfields"
@@ -319,6 +321,43 @@ func TestCreateTakesTheRegionFromTheCredential(t *testing.T) {
 		l := plain.Client.Lead.GetX(tn.System(viewer.Live), id)
 		if l.PhoneNormalized == nil || *l.PhoneNormalized != "+442079460958" {
 			t.Errorf("phone normalized to %v, want +442079460958 (read in GB)", l.PhoneNormalized)
+		}
+	})
+}
+
+// TestGetSendsTheBaselinesStatement pins the SQL of a GET by ID, byte for
+// byte, to the statement bench/baseline sends for it (its getSQL), so that
+// the load benchmark compares the same database work and the optimizations
+// of ent's statement building (ent/qualified.go) change no text.
+func TestGetSendsTheBaselinesStatement(t *testing.T) {
+	testutil.EachDB(t, func(t *testing.T, plain *store.DB) {
+		db, sent := testutil.CountStatements(plain)
+		env := apitest.New(t, db)
+		tn := testutil.NewTenantOnPlan(t, db, "acme", "team")
+		key := env.Key(t, tn, tn.OwnerID, viewer.Live, "leads:read")
+		id := env.Codec.Encode(benchLead(t, db, tn, "jane@acme.test").ID)
+		get := apitest.Request{Method: "GET", Path: "/v1/leads/" + id, Key: key}
+		env.Do(t, get) // the key is now cached
+		env.Server.Close()
+		sent.Reset()
+		if res := env.Do(t, get); res.Status != http.StatusOK {
+			t.Fatalf("GET: %d %s", res.Status, res.Body)
+		}
+		env.Server.Close()
+		q, p := `"`, func(n int) string { return "$" + strconv.Itoa(n) }
+		if db.Dialect == dialect.SQLite {
+			q, p = "`", func(int) string { return "?" }
+		}
+		columns := make([]string, len(lead.Columns))
+		for i, c := range lead.Columns {
+			columns[i] = q + "leads" + q + "." + q + c + q
+		}
+		col := func(c string) string { return q + "leads" + q + "." + q + c + q }
+		want := "SELECT " + strings.Join(columns, ", ") + " FROM " + q + "leads" + q +
+			" WHERE (" + col("id") + " = " + p(1) + " AND " + col("tenant_id") + " = " + p(2) + ") AND " +
+			col("environment") + " = " + p(3) + " LIMIT 2"
+		if got := sent.Sent(); len(got) != 1 || got[0] != want {
+			t.Errorf("GET sent %q\nwant %q", got, want)
 		}
 	})
 }
