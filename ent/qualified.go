@@ -1,31 +1,24 @@
 package ent
 
 import (
-	"strings"
 	"sync"
 	"sync/atomic"
 
 	"entgo.io/ent/dialect/sql"
 )
 
-// qualified holds each table's select list, by dialect and table. It is
-// copied on write: it changes once per table and dialect, and is read by
-// every query.
+// qualified holds each table's columns as qualified, quoted names, by
+// dialect and table. It is copied on write: it changes once per table and
+// dialect, and is read by every query.
 var (
 	qualified   atomic.Pointer[map[[2]string][]string]
 	qualifiedMu sync.Mutex
 )
 
-// qualifiedColumns returns the table's columns as one select list of
-// qualified, quoted names for the dialect (`"leads"."id", "leads"."email",
-// …`), as sqlgraph would write them, when columns is the generated list of
-// all of them (all, the same slice); any other selection is returned
-// unchanged. The result is shared: read-only.
-//
-// sqlgraph passes a qualified name through as it is, and writes the
-// selection's entries one by one, checking each for an alias, a function
-// or a modifier: one entry for the whole list is one check and one write.
-// The statement's text is the same.
+// qualifiedColumns returns the table's columns qualified and quoted for the
+// dialect ("leads"."email"), as sqlgraph would write them, when columns is
+// the generated list of all of them (all, the same slice); any other
+// selection is returned unchanged. The result is shared: read-only.
 func qualifiedColumns(dialect, table string, all, columns []string) []string {
 	if len(all) == 0 || len(columns) != len(all) || &columns[0] != &all[0] {
 		return columns
@@ -44,12 +37,11 @@ func qualifiedColumns(dialect, table string, all, columns []string) []string {
 			next[k] = v
 		}
 	}
-	names := make([]string, len(all))
+	q := make([]string, len(all))
 	t := sql.Dialect(dialect).Table(table)
 	for i, c := range all {
-		names[i] = t.C(c)
+		q[i] = t.C(c)
 	}
-	q := []string{strings.Join(names, ", ")}
 	next[key] = q
 	qualified.Store(&next)
 	return q

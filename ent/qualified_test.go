@@ -2,7 +2,6 @@ package ent
 
 import (
 	"slices"
-	"strings"
 	"sync"
 	"testing"
 
@@ -14,26 +13,20 @@ import (
 
 func TestQualifiedColumns(t *testing.T) {
 	selection := []string{lead.FieldID, lead.FieldEmail}
-	all := func(quote string) []string {
-		names := make([]string, len(lead.Columns))
-		for i, c := range lead.Columns {
-			names[i] = quote + lead.Table + quote + "." + quote + c + quote
-		}
-		return []string{strings.Join(names, ", ")}
-	}
 	for _, tc := range []struct {
-		name    string
-		dialect string
-		columns []string
-		want    []string
+		name          string
+		dialect       string
+		columns       []string
+		first, second string
 	}{
-		{"all of them, PostgreSQL", dialect.Postgres, lead.Columns, all(`"`)},
-		{"all of them, SQLite", dialect.SQLite, lead.Columns, all("`")},
-		{"a selection is left alone", dialect.Postgres, selection, selection},
-		{"a copy of all is a selection", dialect.Postgres, slices.Clone(lead.Columns), lead.Columns},
+		{"all of them, PostgreSQL", dialect.Postgres, lead.Columns, `"leads"."id"`, `"leads"."created_at"`},
+		{"all of them, SQLite", dialect.SQLite, lead.Columns, "`leads`.`id`", "`leads`.`created_at`"},
+		{"a selection is left alone", dialect.Postgres, selection, "id", "email"},
+		{"a copy of all is a selection", dialect.Postgres, slices.Clone(lead.Columns), "id", "created_at"},
 	} {
-		if got := qualifiedColumns(tc.dialect, lead.Table, lead.Columns, tc.columns); !slices.Equal(got, tc.want) {
-			t.Errorf("%s: got %q, want %q", tc.name, got, tc.want)
+		got := qualifiedColumns(tc.dialect, lead.Table, lead.Columns, tc.columns)
+		if len(got) != len(tc.columns) || got[0] != tc.first || got[1] != tc.second {
+			t.Errorf("%s: got %q", tc.name, got)
 		}
 	}
 	if got := qualifiedColumns(dialect.Postgres, lead.Table, lead.Columns, nil); got != nil {
@@ -51,7 +44,7 @@ func TestQualifiedColumnsConcurrently(t *testing.T) {
 	for i := range 8 {
 		wg.Go(func() {
 			d := []string{dialect.Postgres, dialect.SQLite}[i%2]
-			if got := qualifiedColumns(d, lead.Table, lead.Columns, lead.Columns); len(got) != 1 {
+			if got := qualifiedColumns(d, lead.Table, lead.Columns, lead.Columns); len(got) != len(lead.Columns) {
 				t.Errorf("got %q", got)
 			}
 			qualifiedColumns(d, user.Table, user.Columns, user.Columns)

@@ -123,3 +123,55 @@ func TestConnectionsCountOnlyWhenAsked(t *testing.T) {
 		}
 	})
 }
+
+// Connections limited per parent row (entgql's LimitPerRow, for a user's
+// first N assigned leads loaded for several users at once) rebuild the
+// statement from its select list; each form of the selection keeps every
+// column they need.
+func TestPerRowLimitedConnections(t *testing.T) {
+	testutil.EachDB(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db)
+		ctx := w.acme.System(live)
+		for i := range 2 {
+			u := w.User(t, w.acme, fmt.Sprintf("rep%d@acme.test", i), "member")
+			if err := store.InTx(ctx, db.Client, func(c *ent.Client) error {
+				for j := range 3 {
+					if err := c.Lead.Create().SetEmail(fmt.Sprintf("l%d-%d@acme.test", i, j)).
+						SetFirstName("L").SetLastName("N").SetAssignedTo(u.ID).Exec(ctx); err != nil {
+						return err
+					}
+				}
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, tc := range []struct{ name, query string }{
+			{"cursors only", `{ users(first: 10) { edges { node { email assignedLeads(first: 2) { edges { cursor } } } } } }`},
+			{"nodes' fields", `{ users(first: 10) { edges { node { email assignedLeads(first: 2) { edges { node { email } } } } } } }`},
+			{"a resolver's field", `{ users(first: 10) { edges { node { email assignedLeads(first: 2) { edges { node { activities(first: 1) { totalCount } } } } } } } }`},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				res := w.as(t, w.keys.full, tc.query, nil)
+				if len(res.Errors) > 0 {
+					t.Fatalf("%s", res.Body)
+				}
+				users, _ := dig(res.Data, "users", "edges").([]any)
+				reps := 0
+				for i := range users {
+					email, _ := dig(res.Data, "users", "edges", i, "node", "email").(string)
+					edges, _ := dig(res.Data, "users", "edges", i, "node", "assignedLeads", "edges").([]any)
+					if len(email) > 3 && email[:3] == "rep" {
+						reps++
+						if len(edges) != 2 {
+							t.Errorf("%s: %d assigned leads, want the first 2: %s", email, len(edges), res.Body)
+						}
+					}
+				}
+				if reps != 2 {
+					t.Errorf("%d reps listed, want 2: %s", reps, res.Body)
+				}
+			})
+		}
+	})
+}
