@@ -104,8 +104,12 @@ func returnObjects(path string) error {
 	n := 0
 	for i, fn := range funcs {
 		header, _, _ := strings.Cut(fn, "\n")
-		if !strings.Contains(header, ", obj ") || !strings.Contains(fn, "out := graphql.NewFieldSet(fields)") || strings.Count(fn, objectReturn) != 1 {
+		if !strings.Contains(header, ", obj ") || !strings.Contains(fn, "out := graphql.NewFieldSet(fields)") {
 			continue
+		}
+		if strings.Count(fn, objectReturn) != 1 {
+			name, _, _ := strings.Cut(header, "(ctx")
+			return fmt.Errorf("%s: the object marshaler %s does not end as graph/generate.go expects: gqlgen's object template changed, update it", path, name)
 		}
 		funcs[i] = strings.Replace(fn, objectReturn, objectReturned, 1)
 		n++

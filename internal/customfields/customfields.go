@@ -100,13 +100,15 @@ func (f Fields) MarshalJSON() ([]byte, error) { return f.AppendJSON(nil), nil }
 // copy, so data can be reused.
 //
 // This is how the fields are read from the database, whose text is what
-// FromMap wrote: compact, HTML-escaped, valid UTF-8. Such text is checked
-// and kept as it is, which costs a pass over its bytes, not a decoding.
-// Any other object (a lead written while PostgreSQL's column was jsonb,
-// whose text has spaces and jsonb's key order, or one edited by hand) is
-// decoded and written again by FromMap, so it reads as it did when every
-// read decoded it. Text that is not a JSON object fails the read instead
-// of breaking a response.
+// FromMap wrote: compact, HTML-escaped, valid UTF-8, each name once. Such
+// text is checked and kept as it is, which costs a pass over its bytes,
+// not a decoding. Text with spaces (a lead written while PostgreSQL's
+// column was jsonb, whose output has them) or any of what FromMap never
+// writes is decoded and written again by FromMap, so it reads as it did
+// when every read decoded it. Compact text edited by hand is kept with its
+// own key order and number forms, which are the same JSON values. Text
+// that is not a JSON object fails the read instead of breaking a
+// response.
 func (f *Fields) UnmarshalJSON(data []byte) error {
 	data = bytes.TrimSpace(data)
 	if bytes.Equal(data, []byte("null")) {
