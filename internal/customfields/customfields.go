@@ -110,7 +110,7 @@ func (f Fields) MarshalJSON() ([]byte, error) { return f.AppendJSON(nil), nil }
 // that is not a JSON object fails the read instead of breaking a
 // response.
 func (f *Fields) UnmarshalJSON(data []byte) error {
-	data = bytes.TrimSpace(data)
+	data = bytes.Trim(data, " \t\n\r") // JSON's whitespace, which bytes.TrimSpace exceeds (\f, \v, U+0085)
 	if bytes.Equal(data, []byte("null")) {
 		*f = Fields{}
 		return nil

@@ -69,6 +69,8 @@ func TestUnmarshalJSON(t *testing.T) {
 		{name: "nothing", in: ``, wantErr: true},
 		{name: "truncated", in: `{"a":`, wantErr: true},
 		{name: "trailing data", in: `{} {}`, wantErr: true},
+		{name: "a form feed, not JSON's whitespace", in: "{}\f", wantErr: true},
+		{name: "a no-break space", in: "\u00a0{}", wantErr: true},
 		{name: "not JSON", in: `{a:1}`, wantErr: true},
 	}
 	for _, tt := range tests {
