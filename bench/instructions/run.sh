@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Instructions per REST GET /v1/leads/{id} on SQLite, for Leadron and for the
 # raw baseline (docs/performance.md, "Instructions per GET"). callgrind counts
-# instructions, not seconds, so the numbers repeat to within about 1 %
+# instructions, not seconds, so the rounds agree to within a few per cent
 # whatever else the machine is doing: a way to judge a change worth a few
 # per cent where wrk's req/s on a shared 2-core machine cannot.
 #
@@ -11,7 +11,8 @@
 # warm-up (caches, the API key's verification). Background work that runs
 # by the clock (River's polling, the key cache's sweeps) is in both counts.
 #
-# Each count is the median of three rounds.
+# Each count is the median of three rounds: now and then one round counts
+# far more (see docs/performance.md), which the median sets aside.
 #
 # Usage: bench/instructions/run.sh [N1] [N2]      (default 300 1300, ~2 min)
 set -euo pipefail
@@ -61,8 +62,8 @@ count() {
 
 # Leadron addresses leads by their encoded IDs; the baseline by the integers.
 addr=127.0.0.1:18701
-LEADRON_ADDR=$addr LEADRON_IP_RATE_LIMIT=1000000000 LEADRON_IP_RATE_BURST=1000000000 \
-  "$work/leadron" serve >/dev/null 2>&1 &
+export LEADRON_ADDR=$addr LEADRON_IP_RATE_LIMIT=1000000000 LEADRON_IP_RATE_BURST=1000000000
+"$work/leadron" serve >/dev/null 2>&1 &
 pid=$!
 for _ in $(seq 1 60); do curl -sf "http://$addr/readyz" >/dev/null && break; sleep 0.5; done
 curl -sf -H "X-API-Key: $key" "http://$addr/v1/leads?limit=100" | grep -o '"id":"[^"]*"' | cut -d'"' -f4 >"$work/eids"
@@ -70,17 +71,16 @@ kill "$pid"
 wait "$pid" 2>/dev/null || true
 
 per() { awk -v a="$1" -v b="$2" -v n=$((n2 - n1)) 'BEGIN {printf "%.0f", (b - a) / n}'; }
-export LEADRON_ADDR=$addr LEADRON_IP_RATE_LIMIT=1000000000 LEADRON_IP_RATE_BURST=1000000000
 median() { sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
-ls=() bs=()
+leadron_counts=() baseline_counts=()
 for round in 1 2 3; do
   l1=$(count leadron "$n1" "http://$addr/v1/leads/" "$work/eids" "http://$addr/readyz" "$work/leadron" serve)
   l2=$(count leadron "$n2" "http://$addr/v1/leads/" "$work/eids" "http://$addr/readyz" "$work/leadron" serve)
   b1=$(count baseline "$n1" "http://$addr/leads/" "$work/ids" "http://$addr/healthz" "$work/baseline" -db "sqlite://$work/bench.db" -addr "$addr" -tenant "$tenant")
   b2=$(count baseline "$n2" "http://$addr/leads/" "$work/ids" "http://$addr/healthz" "$work/baseline" -db "sqlite://$work/bench.db" -addr "$addr" -tenant "$tenant")
-  ls+=("$(per "$l1" "$l2")") bs+=("$(per "$b1" "$b2")")
-  echo "round $round: Leadron ${ls[-1]}, baseline ${bs[-1]} instructions per GET" >&2
+  leadron_counts+=("$(per "$l1" "$l2")") baseline_counts+=("$(per "$b1" "$b2")")
+  echo "round $round: Leadron ${leadron_counts[-1]}, baseline ${baseline_counts[-1]} instructions per GET" >&2
 done
-l=$(printf '%s\n' "${ls[@]}" | median)
-b=$(printf '%s\n' "${bs[@]}" | median)
+l=$(printf '%s\n' "${leadron_counts[@]}" | median)
+b=$(printf '%s\n' "${baseline_counts[@]}" | median)
 echo "instructions per GET on SQLite (median of 3 rounds): Leadron $l, baseline $b, baseline/Leadron $(awk -v l="$l" -v b="$b" 'BEGIN {printf "%.2f", b / l}')"
