@@ -396,7 +396,7 @@ func (_q *AuditEventQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*A
 		_spec.Modifiers = _q.modifiers
 	}
 	if _spec.ScanValues != nil && _spec.From == nil && _spec.Node.Schema == "" {
-		_spec.Node.Columns = qualifiedColumns(_q.driver.Dialect(), auditevent.Table, auditevent.Columns, _spec.Node.Columns)
+		_spec.Node.Columns = qualifiedColumns(_q.driver.Dialect(), auditevent.Table, auditevent.Columns, _spec.Node.Columns, len(_spec.Modifiers) == 0)
 	}
 
 	if _spec.ScanValues != nil {
@@ -462,7 +462,7 @@ func (_q *AuditEventQuery) sqlCount(ctx context.Context) (int, error) {
 		_spec.Modifiers = _q.modifiers
 	}
 	if _spec.ScanValues != nil && _spec.From == nil && _spec.Node.Schema == "" {
-		_spec.Node.Columns = qualifiedColumns(_q.driver.Dialect(), auditevent.Table, auditevent.Columns, _spec.Node.Columns)
+		_spec.Node.Columns = qualifiedColumns(_q.driver.Dialect(), auditevent.Table, auditevent.Columns, _spec.Node.Columns, len(_spec.Modifiers) == 0)
 	}
 
 	if _spec.ScanValues != nil {

@@ -469,7 +469,7 @@ func (_q *DuplicateCandidateQuery) sqlAll(ctx context.Context, hooks ...queryHoo
 		_spec.Modifiers = _q.modifiers
 	}
 	if _spec.ScanValues != nil && _spec.From == nil && _spec.Node.Schema == "" {
-		_spec.Node.Columns = qualifiedColumns(_q.driver.Dialect(), duplicatecandidate.Table, duplicatecandidate.Columns, _spec.Node.Columns)
+		_spec.Node.Columns = qualifiedColumns(_q.driver.Dialect(), duplicatecandidate.Table, duplicatecandidate.Columns, _spec.Node.Columns, len(_spec.Modifiers) == 0)
 	}
 
 	if _spec.ScanValues != nil {
@@ -605,7 +605,7 @@ func (_q *DuplicateCandidateQuery) sqlCount(ctx context.Context) (int, error) {
 		_spec.Modifiers = _q.modifiers
 	}
 	if _spec.ScanValues != nil && _spec.From == nil && _spec.Node.Schema == "" {
-		_spec.Node.Columns = qualifiedColumns(_q.driver.Dialect(), duplicatecandidate.Table, duplicatecandidate.Columns, _spec.Node.Columns)
+		_spec.Node.Columns = qualifiedColumns(_q.driver.Dialect(), duplicatecandidate.Table, duplicatecandidate.Columns, _spec.Node.Columns, len(_spec.Modifiers) == 0)
 	}
 
 	if _spec.ScanValues != nil {

@@ -356,7 +356,7 @@ func (_q *SettingQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Sett
 		_spec.Modifiers = _q.modifiers
 	}
 	if _spec.ScanValues != nil && _spec.From == nil && _spec.Node.Schema == "" {
-		_spec.Node.Columns = qualifiedColumns(_q.driver.Dialect(), setting.Table, setting.Columns, _spec.Node.Columns)
+		_spec.Node.Columns = qualifiedColumns(_q.driver.Dialect(), setting.Table, setting.Columns, _spec.Node.Columns, len(_spec.Modifiers) == 0)
 	}
 
 	if _spec.ScanValues != nil {
@@ -386,7 +386,7 @@ func (_q *SettingQuery) sqlCount(ctx context.Context) (int, error) {
 		_spec.Modifiers = _q.modifiers
 	}
 	if _spec.ScanValues != nil && _spec.From == nil && _spec.Node.Schema == "" {
-		_spec.Node.Columns = qualifiedColumns(_q.driver.Dialect(), setting.Table, setting.Columns, _spec.Node.Columns)
+		_spec.Node.Columns = qualifiedColumns(_q.driver.Dialect(), setting.Table, setting.Columns, _spec.Node.Columns, len(_spec.Modifiers) == 0)
 	}
 
 	if _spec.ScanValues != nil {

@@ -356,7 +356,7 @@ func (_q *TenantQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Tenan
 		_spec.Modifiers = _q.modifiers
 	}
 	if _spec.ScanValues != nil && _spec.From == nil && _spec.Node.Schema == "" {
-		_spec.Node.Columns = qualifiedColumns(_q.driver.Dialect(), tenant.Table, tenant.Columns, _spec.Node.Columns)
+		_spec.Node.Columns = qualifiedColumns(_q.driver.Dialect(), tenant.Table, tenant.Columns, _spec.Node.Columns, len(_spec.Modifiers) == 0)
 	}
 
 	if _spec.ScanValues != nil {
@@ -386,7 +386,7 @@ func (_q *TenantQuery) sqlCount(ctx context.Context) (int, error) {
 		_spec.Modifiers = _q.modifiers
 	}
 	if _spec.ScanValues != nil && _spec.From == nil && _spec.Node.Schema == "" {
-		_spec.Node.Columns = qualifiedColumns(_q.driver.Dialect(), tenant.Table, tenant.Columns, _spec.Node.Columns)
+		_spec.Node.Columns = qualifiedColumns(_q.driver.Dialect(), tenant.Table, tenant.Columns, _spec.Node.Columns, len(_spec.Modifiers) == 0)
 	}
 
 	if _spec.ScanValues != nil {

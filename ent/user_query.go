@@ -473,7 +473,7 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 		_spec.Modifiers = _q.modifiers
 	}
 	if _spec.ScanValues != nil && _spec.From == nil && _spec.Node.Schema == "" {
-		_spec.Node.Columns = qualifiedColumns(_q.driver.Dialect(), user.Table, user.Columns, _spec.Node.Columns)
+		_spec.Node.Columns = qualifiedColumns(_q.driver.Dialect(), user.Table, user.Columns, _spec.Node.Columns, len(_spec.Modifiers) == 0)
 	}
 
 	if _spec.ScanValues != nil {
@@ -630,7 +630,7 @@ func (_q *UserQuery) sqlCount(ctx context.Context) (int, error) {
 		_spec.Modifiers = _q.modifiers
 	}
 	if _spec.ScanValues != nil && _spec.From == nil && _spec.Node.Schema == "" {
-		_spec.Node.Columns = qualifiedColumns(_q.driver.Dialect(), user.Table, user.Columns, _spec.Node.Columns)
+		_spec.Node.Columns = qualifiedColumns(_q.driver.Dialect(), user.Table, user.Columns, _spec.Node.Columns, len(_spec.Modifiers) == 0)
 	}
 
 	if _spec.ScanValues != nil {
