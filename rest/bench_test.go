@@ -325,39 +325,67 @@ func TestCreateTakesTheRegionFromTheCredential(t *testing.T) {
 	})
 }
 
-// TestGetSendsTheBaselinesStatement pins the SQL of a GET by ID, byte for
-// byte, to the statement bench/baseline sends for it (its getSQL), so that
-// the load benchmark compares the same database work and the optimizations
-// of ent's statement building (ent/qualified.go) change no text.
-func TestGetSendsTheBaselinesStatement(t *testing.T) {
+// TestReadsSendTheBaselinesStatements pins the SQL of a GET by ID and of a
+// list's first and later pages, byte for byte, to the statements
+// bench/baseline sends for them (its getSQL, firstSQL and afterSQL), so
+// that the load benchmark compares the same database work and the
+// optimizations of ent's statement building (ent/qualified.go, the
+// viewer's scope in internal/rule) change no text unnoticed.
+func TestReadsSendTheBaselinesStatements(t *testing.T) {
 	testutil.EachDB(t, func(t *testing.T, plain *store.DB) {
 		db, sent := testutil.CountStatements(plain)
 		env := apitest.New(t, db)
 		tn := testutil.NewTenantOnPlan(t, db, "acme", "team")
 		key := env.Key(t, tn, tn.OwnerID, viewer.Live, "leads:read")
 		id := env.Codec.Encode(benchLead(t, db, tn, "jane@acme.test").ID)
-		get := apitest.Request{Method: "GET", Path: "/v1/leads/" + id, Key: key}
-		env.Do(t, get) // the key is now cached
-		env.Server.Close()
-		sent.Reset()
-		if res := env.Do(t, get); res.Status != http.StatusOK {
-			t.Fatalf("GET: %d %s", res.Status, res.Body)
+		benchLead(t, db, tn, "john@acme.test")
+		get := func(path string) apitest.Response {
+			t.Helper()
+			res := env.Do(t, apitest.Request{Method: "GET", Path: path, Key: key})
+			if res.Status != http.StatusOK {
+				t.Fatalf("GET %s: %d %s", path, res.Status, res.Body)
+			}
+			return res
 		}
-		env.Server.Close()
+		get("/v1/leads/" + id) // the key is now cached
+		pagination, _ := get("/v1/leads?limit=1").JSON(t)["meta"].(map[string]any)["pagination"].(map[string]any)
+		cursor, _ := pagination["nextCursor"].(string)
+		if cursor == "" {
+			t.Fatal("no nextCursor after the first of two leads")
+		}
 		q, p := `"`, func(n int) string { return "$" + strconv.Itoa(n) }
 		if db.Dialect == dialect.SQLite {
 			q, p = "`", func(int) string { return "?" }
 		}
+		col := func(c string) string { return q + "leads" + q + "." + q + c + q }
 		columns := make([]string, len(lead.Columns))
 		for i, c := range lead.Columns {
-			columns[i] = q + "leads" + q + "." + q + c + q
+			columns[i] = col(c)
 		}
-		col := func(c string) string { return q + "leads" + q + "." + q + c + q }
-		want := "SELECT " + strings.Join(columns, ", ") + " FROM " + q + "leads" + q +
-			" WHERE (" + col("id") + " = " + p(1) + " AND " + col("tenant_id") + " = " + p(2) + ") AND " +
-			col("environment") + " = " + p(3) + " LIMIT 2"
-		if got := sent.Sent(); len(got) != 1 || got[0] != want {
-			t.Errorf("GET sent %q\nwant %q", got, want)
+		from := "SELECT " + strings.Join(columns, ", ") + " FROM " + q + "leads" + q + " WHERE "
+		scope := func(n int) string {
+			return "(" + col("tenant_id") + " = " + p(n) + " AND " + col("environment") + " = " + p(n+1) + ")"
+		}
+		current := "(" + col("merged_into") + " IS NULL AND " + col("archived_at") + " IS NULL)"
+		newestFirst := " ORDER BY " + col("created_at") + " DESC, " + col("id") + " DESC LIMIT 51"
+		for _, tc := range []struct {
+			name, path, want string
+		}{
+			{"GET by ID", "/v1/leads/" + id, from + col("id") + " = " + p(1) + " AND " + scope(2) + " LIMIT 2"},
+			{"first page", "/v1/leads?limit=50", from + current + " AND " + scope(1) + newestFirst},
+			{"page after a cursor", "/v1/leads?limit=50&after=" + cursor,
+				from + "(" + current + " AND (" + col("created_at") + ", " + col("id") + ") < (" + p(1) + ", " + p(2) + ")) AND " +
+					scope(3) + newestFirst},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				env.Server.Close()
+				sent.Reset()
+				get(tc.path)
+				env.Server.Close()
+				if got := sent.Sent(); len(got) != 1 || got[0] != tc.want {
+					t.Errorf("sent %q\nwant %q", got, tc.want)
+				}
+			})
 		}
 	})
 }

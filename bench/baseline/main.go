@@ -39,9 +39,9 @@ const leadColumns = `"leads"."id", "leads"."created_at", "leads"."updated_at", "
 // The statements Leadron's ent layer sends (captured from the PostgreSQL
 // log), tenant and environment predicates and all.
 const (
-	getSQL    = `SELECT ` + leadColumns + ` FROM "leads" WHERE ("leads"."id" = $1 AND "leads"."tenant_id" = $2) AND "leads"."environment" = $3 LIMIT 2`
-	firstSQL  = `SELECT ` + leadColumns + ` FROM "leads" WHERE (("leads"."merged_into" IS NULL AND "leads"."archived_at" IS NULL) AND "leads"."tenant_id" = $1) AND "leads"."environment" = $2 ORDER BY "leads"."created_at" DESC, "leads"."id" DESC LIMIT %d`
-	afterSQL  = `SELECT ` + leadColumns + ` FROM "leads" WHERE ((("leads"."merged_into" IS NULL AND "leads"."archived_at" IS NULL) AND ("leads"."created_at", "leads"."id") < ($1, $2)) AND "leads"."tenant_id" = $3) AND "leads"."environment" = $4 ORDER BY "leads"."created_at" DESC, "leads"."id" DESC LIMIT %d`
+	getSQL    = `SELECT ` + leadColumns + ` FROM "leads" WHERE "leads"."id" = $1 AND ("leads"."tenant_id" = $2 AND "leads"."environment" = $3) LIMIT 2`
+	firstSQL  = `SELECT ` + leadColumns + ` FROM "leads" WHERE ("leads"."merged_into" IS NULL AND "leads"."archived_at" IS NULL) AND ("leads"."tenant_id" = $1 AND "leads"."environment" = $2) ORDER BY "leads"."created_at" DESC, "leads"."id" DESC LIMIT %d`
+	afterSQL  = `SELECT ` + leadColumns + ` FROM "leads" WHERE (("leads"."merged_into" IS NULL AND "leads"."archived_at" IS NULL) AND ("leads"."created_at", "leads"."id") < ($1, $2)) AND ("leads"."tenant_id" = $3 AND "leads"."environment" = $4) ORDER BY "leads"."created_at" DESC, "leads"."id" DESC LIMIT %d`
 	insertSQL = `INSERT INTO "leads" ("created_at", "updated_at", "environment", "email", "email_normalized", "first_name", "last_name", "phone", "phone_normalized", "source", "status", "score", "custom_fields", "version", "tenant_id") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING "id"`
 )
 

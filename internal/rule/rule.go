@@ -183,12 +183,32 @@ func FilterTenant(withEnvironment bool) ent.Interceptor {
 		case !v.TenantScoped():
 			return privacy.Denyf("viewer is not scoped to a tenant")
 		}
-		q.WhereP(sql.FieldEQ("tenant_id", v.TenantID))
-		if withEnvironment {
-			q.WhereP(sql.FieldEQ("environment", string(v.Environment)))
-		}
+		q.WhereP(viewerScope(v.TenantID, string(v.Environment), withEnvironment))
 		return nil
 	})
+}
+
+// viewerScope is the predicate `tenant_id = ?`, or `(tenant_id = ? AND
+// environment = ?)` withEnvironment, as one predicate written in one
+// pass. It is in every query, and ent's FieldEQ builds a predicate, a
+// builder and a nested AND for each column. The parentheses keep it whole
+// whatever ent combines it with.
+func viewerScope(tenantID int, environment string, withEnvironment bool) func(*sql.Selector) {
+	return func(s *sql.Selector) {
+		tenantColumn := s.C("tenant_id")
+		if !withEnvironment {
+			s.Where(sql.P(func(b *sql.Builder) {
+				b.WriteString(tenantColumn).WriteOp(sql.OpEQ).Arg(tenantID)
+			}))
+			return
+		}
+		environmentColumn := s.C("environment")
+		s.Where(sql.P(func(b *sql.Builder) {
+			b.WriteByte('(').WriteString(tenantColumn).WriteOp(sql.OpEQ).Arg(tenantID)
+			b.WriteString(" AND ").WriteString(environmentColumn).WriteOp(sql.OpEQ).Arg(environment)
+			b.WriteByte(')')
+		}))
+	}
 }
 
 // FilterOwnTenant is the query interceptor of the tenants table: a tenant
