@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -31,6 +32,24 @@ type Metrics struct {
 	reg      *prometheus.Registry
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
+
+	// series caches each label set's instruments: WithLabelValues hashes
+	// and checks the labels on every call, and every request makes two.
+	// Its size is bounded like the series themselves (methods are bounded
+	// by methodLabel, routes by the router).
+	seriesMu sync.RWMutex
+	series   map[seriesKey]httpSeries
+}
+
+type seriesKey struct {
+	method, route string
+	status        int
+}
+
+// httpSeries is one label set's request counter and latency histogram.
+type httpSeries struct {
+	requests prometheus.Counter
+	duration prometheus.Observer
 }
 
 // Option adds instruments to New's registry.
@@ -44,7 +63,8 @@ func New(log *slog.Logger, failedJobs func(context.Context) (int, error), opts .
 		log = slog.Default()
 	}
 	m := &Metrics{
-		reg: prometheus.NewRegistry(),
+		series: map[seriesKey]httpSeries{},
+		reg:    prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "leadron_http_requests_total",
 			Help: "HTTP requests served, by method, chi route pattern and status code.",
@@ -138,12 +158,30 @@ func (m *Metrics) Middleware(next http.Handler) http.Handler {
 			if status == 0 {
 				status = http.StatusOK // nothing written: net/http sends 200
 			}
-			method := methodLabel(r.Method)
-			m.requests.WithLabelValues(method, route, strconv.Itoa(status)).Inc()
-			m.duration.WithLabelValues(method, route).Observe(time.Since(start).Seconds())
+			s := m.seriesOf(seriesKey{methodLabel(r.Method), route, status})
+			s.requests.Inc()
+			s.duration.Observe(time.Since(start).Seconds())
 		}()
 		next.ServeHTTP(ww, r)
 	})
+}
+
+// seriesOf returns k's instruments, made on first use.
+func (m *Metrics) seriesOf(k seriesKey) httpSeries {
+	m.seriesMu.RLock()
+	s, ok := m.series[k]
+	m.seriesMu.RUnlock()
+	if ok {
+		return s
+	}
+	s = httpSeries{
+		requests: m.requests.WithLabelValues(k.method, k.route, strconv.Itoa(k.status)),
+		duration: m.duration.WithLabelValues(k.method, k.route),
+	}
+	m.seriesMu.Lock()
+	m.series[k] = s
+	m.seriesMu.Unlock()
+	return s
 }
 
 // methodLabel bounds the method label: clients can send any token.

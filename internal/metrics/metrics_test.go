@@ -8,7 +8,9 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -19,10 +21,9 @@ import (
 	"github.com/leadron/leadron/internal/testutil"
 )
 
-// scrape serves the requests through the middleware on a chi router with a
-// mounted sub-router (as the server has /v1), then returns /metrics.
-func scrape(t *testing.T, m *metrics.Metrics, paths ...string) string {
-	t.Helper()
+// router is a chi router with the middleware and a mounted sub-router (as
+// the server has /v1), which serves /metrics too.
+func router(m *metrics.Metrics) http.Handler {
 	sub := chi.NewRouter()
 	sub.Get("/leads/{id}", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusTeapot) })
 	r := chi.NewRouter()
@@ -30,6 +31,13 @@ func scrape(t *testing.T, m *metrics.Metrics, paths ...string) string {
 	r.Get("/healthz", func(http.ResponseWriter, *http.Request) {})
 	r.Mount("/v1", sub)
 	r.Get("/metrics", m.Handler().ServeHTTP)
+	return r
+}
+
+// scrape serves the requests through router(m), then returns /metrics.
+func scrape(t *testing.T, m *metrics.Metrics, paths ...string) string {
+	t.Helper()
+	r := router(m)
 	for _, p := range paths {
 		method, path, _ := strings.Cut(p, " ")
 		r.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(method, path, nil))
@@ -63,6 +71,37 @@ func TestMiddlewareLabelsByRoutePattern(t *testing.T) {
 	} {
 		if got := strings.Contains(body, tc.want); got != tc.present {
 			t.Errorf("contains %q: %v, want %v\n%s", tc.want, got, tc.present, body)
+		}
+	}
+}
+
+// TestMiddlewareCountsConcurrentRequests checks the cache of each label
+// set's instruments: requests that arrive together, for series new and
+// already made, are all counted (and the race detector sees the cache).
+func TestMiddlewareCountsConcurrentRequests(t *testing.T) {
+	m := metrics.New(slog.New(slog.DiscardHandler), func(context.Context) (int, error) { return 0, nil })
+	r := router(m)
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 50 {
+				path := "/healthz"
+				if (g+i)%2 == 0 {
+					path = "/v1/leads/" + strconv.Itoa(i)
+				}
+				r.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", path, nil))
+			}
+		})
+	}
+	wg.Wait()
+	body := scrape(t, m)
+	for _, want := range []string{
+		`leadron_http_requests_total{method="GET",route="/v1/leads/{id}",status="418"} 200`,
+		`leadron_http_requests_total{method="GET",route="/healthz",status="200"} 200`,
+		`leadron_http_request_duration_seconds_count{method="GET",route="/healthz"} 200`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("no %q in\n%s", want, body)
 		}
 	}
 }
