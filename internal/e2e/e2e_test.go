@@ -61,7 +61,7 @@ type server struct {
 	// exited closes when the process has exited; err is its exit status.
 	exited chan struct{}
 	err    error
-	logs   *strings.Builder
+	logs   *testutil.SyncBuffer
 }
 
 var liveKey = regexp.MustCompile(`live key\s+(ldr_live_sk_[A-Za-z0-9]+)`)
@@ -78,8 +78,8 @@ func startServer(t *testing.T, databaseURL string, env ...string) *server {
 	cmd.Env = append(os.Environ(), "LEADRON_ADDR="+addr, "LEADRON_DATABASE_URL="+databaseURL, "LEADRON_LOG_LEVEL=warn")
 	cmd.Env = append(cmd.Env, env...)
 	stdout, _ := cmd.StdoutPipe()
-	logs := &strings.Builder{}
-	cmd.Stderr = &lockedWriter{w: logs}
+	logs := &testutil.SyncBuffer{}
+	cmd.Stderr = logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -122,17 +122,6 @@ func startServer(t *testing.T, databaseURL string, env ...string) *server {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-}
-
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
 }
 
 // On SIGTERM under steady load the server stops accepting connections,

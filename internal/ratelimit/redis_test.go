@@ -1,7 +1,6 @@
 package ratelimit
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"strings"
@@ -11,6 +10,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/leadron/leadron/internal/testutil"
 )
 
 // Two server processes, each with its own client and limiter, draw from one
@@ -67,26 +68,8 @@ func TestRedisKeysArePrefixed(t *testing.T) {
 	}
 }
 
-// syncBuffer is a log destination safe for concurrent writes and reads.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // unreachableRedis returns a limiter whose Redis refuses connections.
-func unreachableRedis(t *testing.T, logs *syncBuffer) *Redis {
+func unreachableRedis(t *testing.T, logs *testutil.SyncBuffer) *Redis {
 	c := redis.NewClient(&redis.Options{
 		Addr:          "127.0.0.1:1", // nothing listens on port 1
 		DialTimeout:   100 * time.Millisecond,
@@ -99,7 +82,7 @@ func unreachableRedis(t *testing.T, logs *syncBuffer) *Redis {
 
 func TestRedisDownFallsBackToMemory(t *testing.T) {
 	free, _ := PlanLimit("free")
-	var logs syncBuffer
+	var logs testutil.SyncBuffer
 	lim := unreachableRedis(t, &logs)
 	key := testKey(t, "tenant:42")
 	for i := range free.Burst + 5 {
@@ -124,7 +107,7 @@ func TestRedisDownFallsBackToMemory(t *testing.T) {
 }
 
 func TestRedisFailureLoggingIsRateLimited(t *testing.T) {
-	var logs syncBuffer
+	var logs testutil.SyncBuffer
 	lim := unreachableRedis(t, &logs)
 	var wg sync.WaitGroup
 	for range 100 {
@@ -147,7 +130,7 @@ func TestRedisFailureLoggingIsRateLimited(t *testing.T) {
 // A caller that gave up is not a Redis outage: it still gets an answer, and
 // nothing is logged.
 func TestRedisCanceledContextIsNotAnOutage(t *testing.T) {
-	var logs syncBuffer
+	var logs testutil.SyncBuffer
 	lim := unreachableRedis(t, &logs)
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
