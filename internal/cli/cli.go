@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"go.uber.org/zap/zapcore"
 
 	"github.com/leadron/leadron/internal/apperr"
 	"github.com/leadron/leadron/internal/config"
@@ -76,13 +77,55 @@ func usageError(format string, args ...any) error {
 // logger writes structured logs to stderr: text in development, JSON in
 // production.
 func (e *env) logger(cfg config.Config) *slog.Logger {
+	return slog.New(e.logHandler(cfg, e.stderr))
+}
+
+func (e *env) logHandler(cfg config.Config, w io.Writer) slog.Handler {
 	level := slog.LevelInfo
 	_ = level.UnmarshalText([]byte(cfg.LogLevel))
 	opts := &slog.HandlerOptions{Level: level}
 	if cfg.Production() {
-		return slog.New(slog.NewJSONHandler(e.stderr, opts))
+		return slog.NewJSONHandler(w, opts)
 	}
-	return slog.New(slog.NewTextHandler(e.stderr, opts))
+	return slog.NewTextHandler(w, opts)
+}
+
+// serveLogger is the server's logger. Its lines gather in memory and are
+// written every LEADRON_LOG_FLUSH_INTERVAL (or at 256 KiB), so the access
+// log does not cost a write to stderr per request; a warning or an error
+// is written at once, with the lines before it, and flush writes the rest
+// at shutdown. A crash can lose the last interval's info lines.
+func (e *env) serveLogger(cfg config.Config) (log *slog.Logger, flush func()) {
+	if cfg.LogFlushInterval == 0 {
+		return e.logger(cfg), func() {}
+	}
+	// Only the Write of stderr: BufferedWriteSyncer also calls Sync, which
+	// fails on a pipe and has nothing to do on a terminal.
+	out := &zapcore.BufferedWriteSyncer{WS: zapcore.AddSync(struct{ io.Writer }{e.stderr}), FlushInterval: cfg.LogFlushInterval}
+	return slog.New(syncOnWarning{e.logHandler(cfg, out), out}), func() { _ = out.Stop() }
+}
+
+// syncOnWarning writes out its buffered lines after each record at warning
+// level or above.
+type syncOnWarning struct {
+	slog.Handler
+	out zapcore.WriteSyncer
+}
+
+func (h syncOnWarning) Handle(ctx context.Context, r slog.Record) error {
+	err := h.Handler.Handle(ctx, r)
+	if r.Level >= slog.LevelWarn {
+		_ = h.out.Sync()
+	}
+	return err
+}
+
+func (h syncOnWarning) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return syncOnWarning{h.Handler.WithAttrs(attrs), h.out}
+}
+
+func (h syncOnWarning) WithGroup(name string) slog.Handler {
+	return syncOnWarning{h.Handler.WithGroup(name), h.out}
 }
 
 // app is an opened, migrated database with the deployment's ID codec.

@@ -183,6 +183,8 @@ func TestProductionRequiresSettings(t *testing.T) {
 		{"no database", map[string]string{"LEADRON_ENV": "production", "LEADRON_JWT_SECRET": secret}, "LEADRON_DATABASE_URL is required"},
 		{"no JWT secret", map[string]string{"LEADRON_ENV": "production", "LEADRON_DATABASE_URL": "postgres://x@127.0.0.1:1/x"}, "LEADRON_JWT_SECRET or LEADRON_JWT_SECRET_FILE is required"},
 		{"bad rate limit", map[string]string{"LEADRON_IP_RATE_LIMIT": "0"}, "LEADRON_IP_RATE_LIMIT must be a positive number"},
+		{"negative log flush interval", map[string]string{"LEADRON_LOG_FLUSH_INTERVAL": "-1s"}, "LEADRON_LOG_FLUSH_INTERVAL must be between 0 and 10s, not -1s"},
+		{"log flush interval too long", map[string]string{"LEADRON_LOG_FLUSH_INTERVAL": "1m"}, "LEADRON_LOG_FLUSH_INTERVAL must be between 0 and 10s, not 1m0s"},
 	} {
 		r := run(context.Background(), tc.environ, "migrate")
 		if r.code == 0 || !strings.Contains(r.stderr, tc.want) || strings.Count(strings.TrimSpace(r.stderr), "\n") > 0 {

@@ -38,6 +38,9 @@ func (e *env) serveCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			log, flush := e.serveLogger(a.cfg)
+			defer flush() // last: after the server and the database are done
+			a.log = log
 			a.log.Info("garbage collection", "gogc", gcPercent)
 			defer a.db.Close()
 			if demo {

@@ -13,15 +13,18 @@ import (
 
 // Config is the server's configuration (see README.md#configuration).
 type Config struct {
-	Addr            string        `env:"LEADRON_ADDR" envDefault:":8000"`
-	DatabaseURL     string        `env:"LEADRON_DATABASE_URL"`
-	RedisURL        string        `env:"LEADRON_REDIS_URL"`
-	JWTSecret       string        `env:"LEADRON_JWT_SECRET"`
-	JWTSecretFile   string        `env:"LEADRON_JWT_SECRET_FILE"`
-	Env             string        `env:"LEADRON_ENV" envDefault:"development"`
-	LogLevel        string        `env:"LEADRON_LOG_LEVEL" envDefault:"info"`
-	ShutdownTimeout time.Duration `env:"LEADRON_SHUTDOWN_TIMEOUT" envDefault:"15s"`
-	RequestTimeout  time.Duration `env:"LEADRON_REQUEST_TIMEOUT" envDefault:"10s"`
+	Addr          string `env:"LEADRON_ADDR" envDefault:":8000"`
+	DatabaseURL   string `env:"LEADRON_DATABASE_URL"`
+	RedisURL      string `env:"LEADRON_REDIS_URL"`
+	JWTSecret     string `env:"LEADRON_JWT_SECRET"`
+	JWTSecretFile string `env:"LEADRON_JWT_SECRET_FILE"`
+	Env           string `env:"LEADRON_ENV" envDefault:"development"`
+	LogLevel      string `env:"LEADRON_LOG_LEVEL" envDefault:"info"`
+	// LogFlushInterval is how long serve's log lines may wait in memory
+	// before they are written (see cli's serveLogger); 0 writes each at once.
+	LogFlushInterval time.Duration `env:"LEADRON_LOG_FLUSH_INTERVAL" envDefault:"100ms"`
+	ShutdownTimeout  time.Duration `env:"LEADRON_SHUTDOWN_TIMEOUT" envDefault:"15s"`
+	RequestTimeout   time.Duration `env:"LEADRON_REQUEST_TIMEOUT" envDefault:"10s"`
 	// ClientIPHeader names the header a trusted reverse proxy puts the
 	// client's IP in (e.g. X-Real-IP). Empty: the socket address is used,
 	// because any client can forge such headers.
@@ -59,6 +62,10 @@ func orDevelopment(c Config, v *bool) bool {
 	return !c.Production()
 }
 
+// MaxLogFlushInterval bounds LEADRON_LOG_FLUSH_INTERVAL: lines held longer
+// would make the log useless for watching a running server.
+const MaxLogFlushInterval = 10 * time.Second
+
 // Production reports whether LEADRON_ENV is production.
 func (c Config) Production() bool { return c.Env == "production" }
 
@@ -80,6 +87,9 @@ func Load(environ map[string]string) (Config, error) {
 		if n <= 0 {
 			return c, fmt.Errorf("configuration: %s must be a positive number, not %d", name, n)
 		}
+	}
+	if c.LogFlushInterval < 0 || c.LogFlushInterval > MaxLogFlushInterval {
+		return c, fmt.Errorf("configuration: LEADRON_LOG_FLUSH_INTERVAL must be between 0 and %s, not %s", MaxLogFlushInterval, c.LogFlushInterval)
 	}
 	if c.Production() && c.JWTSecret == "" && c.JWTSecretFile == "" {
 		return c, errors.New("configuration: LEADRON_JWT_SECRET or LEADRON_JWT_SECRET_FILE is required when LEADRON_ENV=production")
