@@ -16,49 +16,45 @@ func TestServeLoggerBuffersInfoLines(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
 		interval time.Duration
-		// then is what happens after one info line; wantAfter is whether
-		// the line is written by then.
-		then      func(t *testing.T, e *env, flush func(), log func(level string))
-		wantAfter bool
+		// then is what happens after one info line: "", "warn", "error",
+		// "flush" or "wait" (for the interval); wantFirst is whether the
+		// info line is written by then.
+		then      string
+		wantFirst bool
 	}{
-		{"nothing yet", config.MaxLogFlushInterval, func(*testing.T, *env, func(), func(string)) {}, false},
-		{"a warning writes it, first", config.MaxLogFlushInterval, func(_ *testing.T, _ *env, _ func(), log func(string)) { log("warn") }, true},
-		{"an error writes it, first", config.MaxLogFlushInterval, func(_ *testing.T, _ *env, _ func(), log func(string)) { log("error") }, true},
-		{"shutdown writes it", config.MaxLogFlushInterval, func(_ *testing.T, _ *env, flush func(), _ func(string)) { flush() }, true},
-		{"the interval writes it", 20 * time.Millisecond, func(t *testing.T, e *env, _ func(), _ func(string)) {
-			deadline := time.Now().Add(5 * time.Second)
-			for !strings.Contains(e.stderr.(*testutil.SyncBuffer).String(), "first") && time.Now().Before(deadline) {
-				time.Sleep(10 * time.Millisecond)
-			}
-		}, true},
-		{"unbuffered with 0", 0, func(*testing.T, *env, func(), func(string)) {}, true},
+		{"nothing yet", config.MaxLogFlushInterval, "", false},
+		{"a warning writes it, first", config.MaxLogFlushInterval, "warn", true},
+		{"an error writes it, first", config.MaxLogFlushInterval, "error", true},
+		{"shutdown writes it", config.MaxLogFlushInterval, "flush", true},
+		{"the interval writes it", 20 * time.Millisecond, "wait", true},
+		{"unbuffered with 0", 0, "", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			out := &testutil.SyncBuffer{}
-			e := &env{stderr: out}
-			logger, flush := e.serveLogger(config.Config{Env: "production", LogLevel: "info", LogFlushInterval: tc.interval})
+			logger, flush := (&env{stderr: out}).serveLogger(config.Config{Env: "production", LogLevel: "info", LogFlushInterval: tc.interval})
 			defer flush()
-			loggedSecond := false
-			log := func(level string) {
-				loggedSecond = true
-				switch level {
-				case "warn":
-					logger.With("part", "test").Warn("second")
-				case "error":
-					logger.WithGroup("g").Error("second")
+			logger.Info("first")
+			switch tc.then {
+			case "warn":
+				logger.With("part", "test").Warn("second")
+			case "error":
+				logger.WithGroup("g").Error("second")
+			case "flush":
+				flush()
+			case "wait":
+				for deadline := time.Now().Add(5 * time.Second); !strings.Contains(out.String(), "first") && time.Now().Before(deadline); {
+					time.Sleep(10 * time.Millisecond)
 				}
 			}
-			logger.Info("first")
-			tc.then(t, e, flush, log)
 			got := out.String()
-			if written := strings.Contains(got, `"msg":"first"`); written != tc.wantAfter {
-				t.Fatalf("first line written: %v, want %v; log: %q", written, tc.wantAfter, got)
+			first, second := strings.Index(got, `"msg":"first"`), strings.Index(got, `"msg":"second"`)
+			if written := first >= 0; written != tc.wantFirst {
+				t.Fatalf("first line written: %v, want %v; log: %q", written, tc.wantFirst, got)
 			}
-			second := strings.Index(got, `"msg":"second"`)
-			if loggedSecond && second < 0 {
+			if loggedSecond := tc.then == "warn" || tc.then == "error"; loggedSecond && second < 0 {
 				t.Errorf("the warning or error is not written: %q", got)
 			}
-			if second >= 0 && second < strings.Index(got, `"msg":"first"`) {
+			if second >= 0 && second < first {
 				t.Errorf("lines out of order: %q", got)
 			}
 		})
