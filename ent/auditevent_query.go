@@ -20,13 +20,14 @@ import (
 // AuditEventQuery is the builder for querying AuditEvent entities.
 type AuditEventQuery struct {
 	config
-	ctx        *QueryContext
-	order      []auditevent.OrderOption
-	inters     []Interceptor
-	predicates []predicate.AuditEvent
-	withTenant *TenantQuery
-	modifiers  []func(*sql.Selector)
-	loadTotal  []func(context.Context, []*AuditEvent) error
+	ctx         *QueryContext
+	order       []auditevent.OrderOption
+	inters      []Interceptor
+	predicates  []predicate.AuditEvent
+	withTenant  *TenantQuery
+	modifiers   []func(*sql.Selector)
+	loadTotal   []func(context.Context, []*AuditEvent) error
+	viewerScope *recordedScope
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -549,6 +550,87 @@ func (_q *AuditEventQuery) sqlQuery(ctx context.Context) *sql.Selector {
 		selector.Limit(*limit)
 	}
 	return selector
+}
+
+// auditeventByID holds AuditEvent's by-ID statements (Read).
+var auditeventByID byIDStatements
+
+// RecordViewerScope records the viewer's scope, applied by the predicate
+// added last; internal/rule calls it beside the predicate.
+func (_q *AuditEventQuery) RecordViewerScope(s ViewerScope) {
+	_q.viewerScope = &recordedScope{ViewerScope: s, predicate: len(_q.predicates) - 1}
+}
+
+// Read returns the AuditEvent with the given ID, as Get does, through the
+// same privacy policy, filters and interceptors. Its statement is written
+// once per dialect and scope rather than per call (ent/byid.go).
+func (c *AuditEventClient) Read(ctx context.Context, id int) (*AuditEvent, error) {
+	q := c.Query().Where(auditevent.ID(id)).Limit(2)
+	ctx = setContextOp(ctx, q.ctx, ent.OpQueryOnly)
+	if err := q.prepareQuery(ctx); err != nil {
+		return nil, err
+	}
+	read := QuerierFunc(func(ctx context.Context, q Query) (Value, error) {
+		return q.(*AuditEventQuery).sqlRead(ctx, id)
+	})
+	nodes, err := withInterceptors[[]*AuditEvent](ctx, q, read, q.inters)
+	if err != nil {
+		return nil, err
+	}
+	switch len(nodes) {
+	case 1:
+		return nodes[0], nil
+	case 0:
+		return nil, &NotFoundError{auditevent.Label}
+	default:
+		return nil, &NotSingularError{auditevent.Label}
+	}
+}
+
+// sqlRead is sqlAll for Read: the written statement when the query is
+// the ID's predicate, the recorded scope's and Read's limit, and nothing
+// else that an interceptor or a policy could have added; sqlAll otherwise.
+func (_q *AuditEventQuery) sqlRead(ctx context.Context, id int) ([]*AuditEvent, error) {
+	s := _q.viewerScope
+	if s == nil || s.predicate != 1 || len(_q.predicates) != 2 || _q.sql != nil || _q.path != nil ||
+		len(_q.order) > 0 || len(_q.modifiers) > 0 || len(_q.ctx.Fields) > 0 || _q.ctx.Offset != nil ||
+		_q.ctx.Unique != nil || _q.ctx.Limit == nil || *_q.ctx.Limit != 2 {
+		return _q.sqlAll(ctx)
+	}
+	d := _q.driver.Dialect()
+	args := s.args(id)
+	text, ok := auditeventByID.statement(byIDKey{d, s.WithEnvironment}, args, func() *sql.Selector {
+		columns := qualifiedColumns(d, auditevent.Table, auditevent.Columns, auditevent.Columns, true)
+		selector := sql.Dialect(d).Select(columns...).From(sql.Table(auditevent.Table))
+		for _, p := range _q.predicates {
+			p(selector)
+		}
+		return selector.Limit(2)
+	})
+	if !ok {
+		return _q.sqlAll(ctx)
+	}
+	rows := &sql.Rows{}
+	if err := _q.driver.Query(ctx, text, args, rows); err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var nodes []*AuditEvent
+	for rows.Next() {
+		values, err := scanAuditEventValues(auditevent.Columns)
+		if err != nil {
+			return nil, err
+		}
+		if err := rows.Scan(values...); err != nil {
+			return nil, err
+		}
+		node := &AuditEvent{config: _q.config}
+		if err := node.assignValues(auditevent.Columns, values); err != nil {
+			return nil, err
+		}
+		nodes = append(nodes, node)
+	}
+	return nodes, rows.Err()
 }
 
 // AuditEventGroupBy is the group-by builder for AuditEvent entities.

@@ -30,6 +30,7 @@ type DuplicateCandidateQuery struct {
 	withDuplicate *LeadQuery
 	modifiers     []func(*sql.Selector)
 	loadTotal     []func(context.Context, []*DuplicateCandidate) error
+	viewerScope   *recordedScope
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -698,6 +699,87 @@ func (_q *DuplicateCandidateQuery) sqlQuery(ctx context.Context) *sql.Selector {
 		selector.Limit(*limit)
 	}
 	return selector
+}
+
+// duplicatecandidateByID holds DuplicateCandidate's by-ID statements (Read).
+var duplicatecandidateByID byIDStatements
+
+// RecordViewerScope records the viewer's scope, applied by the predicate
+// added last; internal/rule calls it beside the predicate.
+func (_q *DuplicateCandidateQuery) RecordViewerScope(s ViewerScope) {
+	_q.viewerScope = &recordedScope{ViewerScope: s, predicate: len(_q.predicates) - 1}
+}
+
+// Read returns the DuplicateCandidate with the given ID, as Get does, through the
+// same privacy policy, filters and interceptors. Its statement is written
+// once per dialect and scope rather than per call (ent/byid.go).
+func (c *DuplicateCandidateClient) Read(ctx context.Context, id int) (*DuplicateCandidate, error) {
+	q := c.Query().Where(duplicatecandidate.ID(id)).Limit(2)
+	ctx = setContextOp(ctx, q.ctx, ent.OpQueryOnly)
+	if err := q.prepareQuery(ctx); err != nil {
+		return nil, err
+	}
+	read := QuerierFunc(func(ctx context.Context, q Query) (Value, error) {
+		return q.(*DuplicateCandidateQuery).sqlRead(ctx, id)
+	})
+	nodes, err := withInterceptors[[]*DuplicateCandidate](ctx, q, read, q.inters)
+	if err != nil {
+		return nil, err
+	}
+	switch len(nodes) {
+	case 1:
+		return nodes[0], nil
+	case 0:
+		return nil, &NotFoundError{duplicatecandidate.Label}
+	default:
+		return nil, &NotSingularError{duplicatecandidate.Label}
+	}
+}
+
+// sqlRead is sqlAll for Read: the written statement when the query is
+// the ID's predicate, the recorded scope's and Read's limit, and nothing
+// else that an interceptor or a policy could have added; sqlAll otherwise.
+func (_q *DuplicateCandidateQuery) sqlRead(ctx context.Context, id int) ([]*DuplicateCandidate, error) {
+	s := _q.viewerScope
+	if s == nil || s.predicate != 1 || len(_q.predicates) != 2 || _q.sql != nil || _q.path != nil ||
+		len(_q.order) > 0 || len(_q.modifiers) > 0 || len(_q.ctx.Fields) > 0 || _q.ctx.Offset != nil ||
+		_q.ctx.Unique != nil || _q.ctx.Limit == nil || *_q.ctx.Limit != 2 {
+		return _q.sqlAll(ctx)
+	}
+	d := _q.driver.Dialect()
+	args := s.args(id)
+	text, ok := duplicatecandidateByID.statement(byIDKey{d, s.WithEnvironment}, args, func() *sql.Selector {
+		columns := qualifiedColumns(d, duplicatecandidate.Table, duplicatecandidate.Columns, duplicatecandidate.Columns, true)
+		selector := sql.Dialect(d).Select(columns...).From(sql.Table(duplicatecandidate.Table))
+		for _, p := range _q.predicates {
+			p(selector)
+		}
+		return selector.Limit(2)
+	})
+	if !ok {
+		return _q.sqlAll(ctx)
+	}
+	rows := &sql.Rows{}
+	if err := _q.driver.Query(ctx, text, args, rows); err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var nodes []*DuplicateCandidate
+	for rows.Next() {
+		values, err := scanDuplicateCandidateValues(duplicatecandidate.Columns)
+		if err != nil {
+			return nil, err
+		}
+		if err := rows.Scan(values...); err != nil {
+			return nil, err
+		}
+		node := &DuplicateCandidate{config: _q.config}
+		if err := node.assignValues(duplicatecandidate.Columns, values); err != nil {
+			return nil, err
+		}
+		nodes = append(nodes, node)
+	}
+	return nodes, rows.Err()
 }
 
 // DuplicateCandidateGroupBy is the group-by builder for DuplicateCandidate entities.

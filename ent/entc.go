@@ -42,7 +42,7 @@ func main() {
 			gen.FeatureGlobalID,
 			gen.FeatureExecQuery,
 		},
-	}, entc.Extensions(ex), entc.TemplateFiles("./ent/template/idranges.tmpl", "./ent/template/qualified.tmpl", "./ent/template/decode_field.tmpl", "./ent/template/scanvalues.tmpl"))
+	}, entc.Extensions(ex), entc.TemplateFiles("./ent/template/idranges.tmpl", "./ent/template/qualified.tmpl", "./ent/template/decode_field.tmpl", "./ent/template/scanvalues.tmpl", "./ent/template/read.tmpl"))
 	if err != nil {
 		log.Fatalf("running ent codegen: %v", err)
 	}

@@ -20,13 +20,14 @@ import (
 // IdempotencyKeyQuery is the builder for querying IdempotencyKey entities.
 type IdempotencyKeyQuery struct {
 	config
-	ctx        *QueryContext
-	order      []idempotencykey.OrderOption
-	inters     []Interceptor
-	predicates []predicate.IdempotencyKey
-	withTenant *TenantQuery
-	modifiers  []func(*sql.Selector)
-	loadTotal  []func(context.Context, []*IdempotencyKey) error
+	ctx         *QueryContext
+	order       []idempotencykey.OrderOption
+	inters      []Interceptor
+	predicates  []predicate.IdempotencyKey
+	withTenant  *TenantQuery
+	modifiers   []func(*sql.Selector)
+	loadTotal   []func(context.Context, []*IdempotencyKey) error
+	viewerScope *recordedScope
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -549,6 +550,87 @@ func (_q *IdempotencyKeyQuery) sqlQuery(ctx context.Context) *sql.Selector {
 		selector.Limit(*limit)
 	}
 	return selector
+}
+
+// idempotencykeyByID holds IdempotencyKey's by-ID statements (Read).
+var idempotencykeyByID byIDStatements
+
+// RecordViewerScope records the viewer's scope, applied by the predicate
+// added last; internal/rule calls it beside the predicate.
+func (_q *IdempotencyKeyQuery) RecordViewerScope(s ViewerScope) {
+	_q.viewerScope = &recordedScope{ViewerScope: s, predicate: len(_q.predicates) - 1}
+}
+
+// Read returns the IdempotencyKey with the given ID, as Get does, through the
+// same privacy policy, filters and interceptors. Its statement is written
+// once per dialect and scope rather than per call (ent/byid.go).
+func (c *IdempotencyKeyClient) Read(ctx context.Context, id int) (*IdempotencyKey, error) {
+	q := c.Query().Where(idempotencykey.ID(id)).Limit(2)
+	ctx = setContextOp(ctx, q.ctx, ent.OpQueryOnly)
+	if err := q.prepareQuery(ctx); err != nil {
+		return nil, err
+	}
+	read := QuerierFunc(func(ctx context.Context, q Query) (Value, error) {
+		return q.(*IdempotencyKeyQuery).sqlRead(ctx, id)
+	})
+	nodes, err := withInterceptors[[]*IdempotencyKey](ctx, q, read, q.inters)
+	if err != nil {
+		return nil, err
+	}
+	switch len(nodes) {
+	case 1:
+		return nodes[0], nil
+	case 0:
+		return nil, &NotFoundError{idempotencykey.Label}
+	default:
+		return nil, &NotSingularError{idempotencykey.Label}
+	}
+}
+
+// sqlRead is sqlAll for Read: the written statement when the query is
+// the ID's predicate, the recorded scope's and Read's limit, and nothing
+// else that an interceptor or a policy could have added; sqlAll otherwise.
+func (_q *IdempotencyKeyQuery) sqlRead(ctx context.Context, id int) ([]*IdempotencyKey, error) {
+	s := _q.viewerScope
+	if s == nil || s.predicate != 1 || len(_q.predicates) != 2 || _q.sql != nil || _q.path != nil ||
+		len(_q.order) > 0 || len(_q.modifiers) > 0 || len(_q.ctx.Fields) > 0 || _q.ctx.Offset != nil ||
+		_q.ctx.Unique != nil || _q.ctx.Limit == nil || *_q.ctx.Limit != 2 {
+		return _q.sqlAll(ctx)
+	}
+	d := _q.driver.Dialect()
+	args := s.args(id)
+	text, ok := idempotencykeyByID.statement(byIDKey{d, s.WithEnvironment}, args, func() *sql.Selector {
+		columns := qualifiedColumns(d, idempotencykey.Table, idempotencykey.Columns, idempotencykey.Columns, true)
+		selector := sql.Dialect(d).Select(columns...).From(sql.Table(idempotencykey.Table))
+		for _, p := range _q.predicates {
+			p(selector)
+		}
+		return selector.Limit(2)
+	})
+	if !ok {
+		return _q.sqlAll(ctx)
+	}
+	rows := &sql.Rows{}
+	if err := _q.driver.Query(ctx, text, args, rows); err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var nodes []*IdempotencyKey
+	for rows.Next() {
+		values, err := scanIdempotencyKeyValues(idempotencykey.Columns)
+		if err != nil {
+			return nil, err
+		}
+		if err := rows.Scan(values...); err != nil {
+			return nil, err
+		}
+		node := &IdempotencyKey{config: _q.config}
+		if err := node.assignValues(idempotencykey.Columns, values); err != nil {
+			return nil, err
+		}
+		nodes = append(nodes, node)
+	}
+	return nodes, rows.Err()
 }
 
 // IdempotencyKeyGroupBy is the group-by builder for IdempotencyKey entities.

@@ -33,6 +33,7 @@ type LeadQuery struct {
 	modifiers            []func(*sql.Selector)
 	loadTotal            []func(context.Context, []*Lead) error
 	withNamedMergedLeads map[string]*LeadQuery
+	viewerScope          *recordedScope
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -803,6 +804,87 @@ func (_q *LeadQuery) WithNamedMergedLeads(name string, opts ...func(*LeadQuery))
 	}
 	_q.withNamedMergedLeads[name] = query
 	return _q
+}
+
+// leadByID holds Lead's by-ID statements (Read).
+var leadByID byIDStatements
+
+// RecordViewerScope records the viewer's scope, applied by the predicate
+// added last; internal/rule calls it beside the predicate.
+func (_q *LeadQuery) RecordViewerScope(s ViewerScope) {
+	_q.viewerScope = &recordedScope{ViewerScope: s, predicate: len(_q.predicates) - 1}
+}
+
+// Read returns the Lead with the given ID, as Get does, through the
+// same privacy policy, filters and interceptors. Its statement is written
+// once per dialect and scope rather than per call (ent/byid.go).
+func (c *LeadClient) Read(ctx context.Context, id int) (*Lead, error) {
+	q := c.Query().Where(lead.ID(id)).Limit(2)
+	ctx = setContextOp(ctx, q.ctx, ent.OpQueryOnly)
+	if err := q.prepareQuery(ctx); err != nil {
+		return nil, err
+	}
+	read := QuerierFunc(func(ctx context.Context, q Query) (Value, error) {
+		return q.(*LeadQuery).sqlRead(ctx, id)
+	})
+	nodes, err := withInterceptors[[]*Lead](ctx, q, read, q.inters)
+	if err != nil {
+		return nil, err
+	}
+	switch len(nodes) {
+	case 1:
+		return nodes[0], nil
+	case 0:
+		return nil, &NotFoundError{lead.Label}
+	default:
+		return nil, &NotSingularError{lead.Label}
+	}
+}
+
+// sqlRead is sqlAll for Read: the written statement when the query is
+// the ID's predicate, the recorded scope's and Read's limit, and nothing
+// else that an interceptor or a policy could have added; sqlAll otherwise.
+func (_q *LeadQuery) sqlRead(ctx context.Context, id int) ([]*Lead, error) {
+	s := _q.viewerScope
+	if s == nil || s.predicate != 1 || len(_q.predicates) != 2 || _q.sql != nil || _q.path != nil ||
+		len(_q.order) > 0 || len(_q.modifiers) > 0 || len(_q.ctx.Fields) > 0 || _q.ctx.Offset != nil ||
+		_q.ctx.Unique != nil || _q.ctx.Limit == nil || *_q.ctx.Limit != 2 {
+		return _q.sqlAll(ctx)
+	}
+	d := _q.driver.Dialect()
+	args := s.args(id)
+	text, ok := leadByID.statement(byIDKey{d, s.WithEnvironment}, args, func() *sql.Selector {
+		columns := qualifiedColumns(d, lead.Table, lead.Columns, lead.Columns, true)
+		selector := sql.Dialect(d).Select(columns...).From(sql.Table(lead.Table))
+		for _, p := range _q.predicates {
+			p(selector)
+		}
+		return selector.Limit(2)
+	})
+	if !ok {
+		return _q.sqlAll(ctx)
+	}
+	rows := &sql.Rows{}
+	if err := _q.driver.Query(ctx, text, args, rows); err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var nodes []*Lead
+	for rows.Next() {
+		values, err := scanLeadValues(lead.Columns)
+		if err != nil {
+			return nil, err
+		}
+		if err := rows.Scan(values...); err != nil {
+			return nil, err
+		}
+		node := &Lead{config: _q.config}
+		if err := node.assignValues(lead.Columns, values); err != nil {
+			return nil, err
+		}
+		nodes = append(nodes, node)
+	}
+	return nodes, rows.Err()
 }
 
 // LeadGroupBy is the group-by builder for Lead entities.

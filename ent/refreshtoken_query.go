@@ -21,14 +21,15 @@ import (
 // RefreshTokenQuery is the builder for querying RefreshToken entities.
 type RefreshTokenQuery struct {
 	config
-	ctx        *QueryContext
-	order      []refreshtoken.OrderOption
-	inters     []Interceptor
-	predicates []predicate.RefreshToken
-	withTenant *TenantQuery
-	withUser   *UserQuery
-	modifiers  []func(*sql.Selector)
-	loadTotal  []func(context.Context, []*RefreshToken) error
+	ctx         *QueryContext
+	order       []refreshtoken.OrderOption
+	inters      []Interceptor
+	predicates  []predicate.RefreshToken
+	withTenant  *TenantQuery
+	withUser    *UserQuery
+	modifiers   []func(*sql.Selector)
+	loadTotal   []func(context.Context, []*RefreshToken) error
+	viewerScope *recordedScope
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -624,6 +625,87 @@ func (_q *RefreshTokenQuery) sqlQuery(ctx context.Context) *sql.Selector {
 		selector.Limit(*limit)
 	}
 	return selector
+}
+
+// refreshtokenByID holds RefreshToken's by-ID statements (Read).
+var refreshtokenByID byIDStatements
+
+// RecordViewerScope records the viewer's scope, applied by the predicate
+// added last; internal/rule calls it beside the predicate.
+func (_q *RefreshTokenQuery) RecordViewerScope(s ViewerScope) {
+	_q.viewerScope = &recordedScope{ViewerScope: s, predicate: len(_q.predicates) - 1}
+}
+
+// Read returns the RefreshToken with the given ID, as Get does, through the
+// same privacy policy, filters and interceptors. Its statement is written
+// once per dialect and scope rather than per call (ent/byid.go).
+func (c *RefreshTokenClient) Read(ctx context.Context, id int) (*RefreshToken, error) {
+	q := c.Query().Where(refreshtoken.ID(id)).Limit(2)
+	ctx = setContextOp(ctx, q.ctx, ent.OpQueryOnly)
+	if err := q.prepareQuery(ctx); err != nil {
+		return nil, err
+	}
+	read := QuerierFunc(func(ctx context.Context, q Query) (Value, error) {
+		return q.(*RefreshTokenQuery).sqlRead(ctx, id)
+	})
+	nodes, err := withInterceptors[[]*RefreshToken](ctx, q, read, q.inters)
+	if err != nil {
+		return nil, err
+	}
+	switch len(nodes) {
+	case 1:
+		return nodes[0], nil
+	case 0:
+		return nil, &NotFoundError{refreshtoken.Label}
+	default:
+		return nil, &NotSingularError{refreshtoken.Label}
+	}
+}
+
+// sqlRead is sqlAll for Read: the written statement when the query is
+// the ID's predicate, the recorded scope's and Read's limit, and nothing
+// else that an interceptor or a policy could have added; sqlAll otherwise.
+func (_q *RefreshTokenQuery) sqlRead(ctx context.Context, id int) ([]*RefreshToken, error) {
+	s := _q.viewerScope
+	if s == nil || s.predicate != 1 || len(_q.predicates) != 2 || _q.sql != nil || _q.path != nil ||
+		len(_q.order) > 0 || len(_q.modifiers) > 0 || len(_q.ctx.Fields) > 0 || _q.ctx.Offset != nil ||
+		_q.ctx.Unique != nil || _q.ctx.Limit == nil || *_q.ctx.Limit != 2 {
+		return _q.sqlAll(ctx)
+	}
+	d := _q.driver.Dialect()
+	args := s.args(id)
+	text, ok := refreshtokenByID.statement(byIDKey{d, s.WithEnvironment}, args, func() *sql.Selector {
+		columns := qualifiedColumns(d, refreshtoken.Table, refreshtoken.Columns, refreshtoken.Columns, true)
+		selector := sql.Dialect(d).Select(columns...).From(sql.Table(refreshtoken.Table))
+		for _, p := range _q.predicates {
+			p(selector)
+		}
+		return selector.Limit(2)
+	})
+	if !ok {
+		return _q.sqlAll(ctx)
+	}
+	rows := &sql.Rows{}
+	if err := _q.driver.Query(ctx, text, args, rows); err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var nodes []*RefreshToken
+	for rows.Next() {
+		values, err := scanRefreshTokenValues(refreshtoken.Columns)
+		if err != nil {
+			return nil, err
+		}
+		if err := rows.Scan(values...); err != nil {
+			return nil, err
+		}
+		node := &RefreshToken{config: _q.config}
+		if err := node.assignValues(refreshtoken.Columns, values); err != nil {
+			return nil, err
+		}
+		nodes = append(nodes, node)
+	}
+	return nodes, rows.Err()
 }
 
 // RefreshTokenGroupBy is the group-by builder for RefreshToken entities.

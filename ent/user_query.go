@@ -34,6 +34,7 @@ type UserQuery struct {
 	loadTotal              []func(context.Context, []*User) error
 	withNamedAssignedLeads map[string]*LeadQuery
 	withNamedAPIKeys       map[string]*APIKeyQuery
+	viewerScope            *recordedScope
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -745,6 +746,87 @@ func (_q *UserQuery) WithNamedAPIKeys(name string, opts ...func(*APIKeyQuery)) *
 	}
 	_q.withNamedAPIKeys[name] = query
 	return _q
+}
+
+// userByID holds User's by-ID statements (Read).
+var userByID byIDStatements
+
+// RecordViewerScope records the viewer's scope, applied by the predicate
+// added last; internal/rule calls it beside the predicate.
+func (_q *UserQuery) RecordViewerScope(s ViewerScope) {
+	_q.viewerScope = &recordedScope{ViewerScope: s, predicate: len(_q.predicates) - 1}
+}
+
+// Read returns the User with the given ID, as Get does, through the
+// same privacy policy, filters and interceptors. Its statement is written
+// once per dialect and scope rather than per call (ent/byid.go).
+func (c *UserClient) Read(ctx context.Context, id int) (*User, error) {
+	q := c.Query().Where(user.ID(id)).Limit(2)
+	ctx = setContextOp(ctx, q.ctx, ent.OpQueryOnly)
+	if err := q.prepareQuery(ctx); err != nil {
+		return nil, err
+	}
+	read := QuerierFunc(func(ctx context.Context, q Query) (Value, error) {
+		return q.(*UserQuery).sqlRead(ctx, id)
+	})
+	nodes, err := withInterceptors[[]*User](ctx, q, read, q.inters)
+	if err != nil {
+		return nil, err
+	}
+	switch len(nodes) {
+	case 1:
+		return nodes[0], nil
+	case 0:
+		return nil, &NotFoundError{user.Label}
+	default:
+		return nil, &NotSingularError{user.Label}
+	}
+}
+
+// sqlRead is sqlAll for Read: the written statement when the query is
+// the ID's predicate, the recorded scope's and Read's limit, and nothing
+// else that an interceptor or a policy could have added; sqlAll otherwise.
+func (_q *UserQuery) sqlRead(ctx context.Context, id int) ([]*User, error) {
+	s := _q.viewerScope
+	if s == nil || s.predicate != 1 || len(_q.predicates) != 2 || _q.sql != nil || _q.path != nil ||
+		len(_q.order) > 0 || len(_q.modifiers) > 0 || len(_q.ctx.Fields) > 0 || _q.ctx.Offset != nil ||
+		_q.ctx.Unique != nil || _q.ctx.Limit == nil || *_q.ctx.Limit != 2 {
+		return _q.sqlAll(ctx)
+	}
+	d := _q.driver.Dialect()
+	args := s.args(id)
+	text, ok := userByID.statement(byIDKey{d, s.WithEnvironment}, args, func() *sql.Selector {
+		columns := qualifiedColumns(d, user.Table, user.Columns, user.Columns, true)
+		selector := sql.Dialect(d).Select(columns...).From(sql.Table(user.Table))
+		for _, p := range _q.predicates {
+			p(selector)
+		}
+		return selector.Limit(2)
+	})
+	if !ok {
+		return _q.sqlAll(ctx)
+	}
+	rows := &sql.Rows{}
+	if err := _q.driver.Query(ctx, text, args, rows); err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var nodes []*User
+	for rows.Next() {
+		values, err := scanUserValues(user.Columns)
+		if err != nil {
+			return nil, err
+		}
+		if err := rows.Scan(values...); err != nil {
+			return nil, err
+		}
+		node := &User{config: _q.config}
+		if err := node.assignValues(user.Columns, values); err != nil {
+			return nil, err
+		}
+		nodes = append(nodes, node)
+	}
+	return nodes, rows.Err()
 }
 
 // UserGroupBy is the group-by builder for User entities.

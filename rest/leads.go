@@ -269,7 +269,7 @@ func (a *api) getLead(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, err)
 		return
 	}
-	l, err := a.client.Lead.Get(r.Context(), id)
+	l, err := a.client.Lead.Read(r.Context(), id)
 	if err != nil {
 		fail(w, r, err)
 		return

@@ -31,6 +31,7 @@ func TestNoViewerIsDenied(t *testing.T) {
 			"query": func() error { _, err := c.Lead.Query().All(ctx); return err },
 			"count": func() error { _, err := c.Lead.Query().Count(ctx); return err },
 			"get":   func() error { _, err := c.Lead.Get(ctx, l.ID); return err },
+			"read":  func() error { _, err := c.Lead.Read(ctx, l.ID); return err },
 			"create": func() error {
 				return write(ctx, db, func(c *ent.Client) error {
 					return c.Lead.Create().SetEmail("x@y.test").SetFirstName("X").SetLastName("Y").Exec(ctx)
@@ -70,6 +71,9 @@ func TestTenantCannotReachAnotherTenant(t *testing.T) {
 
 		if _, err := c.Lead.Get(ctx, theirs.ID); !ent.IsNotFound(err) {
 			t.Errorf("get: got %v, want not found", err)
+		}
+		if _, err := c.Lead.Read(ctx, theirs.ID); !ent.IsNotFound(err) {
+			t.Errorf("read: got %v, want not found", err)
 		}
 		if got := c.Lead.Query().IDsX(ctx); len(got) != 1 || got[0] != mine.ID {
 			t.Errorf("list: got %v, want only %d", got, mine.ID)
@@ -180,6 +184,9 @@ func TestEnvironmentsAreSeparate(t *testing.T) {
 			if _, err := c.Lead.Get(ctx, tc.others.ID); !ent.IsNotFound(err) {
 				t.Errorf("%s get other env: got %v", tc.env, err)
 			}
+			if _, err := c.Lead.Read(ctx, tc.others.ID); !ent.IsNotFound(err) {
+				t.Errorf("%s read other env: got %v", tc.env, err)
+			}
 			if err := write(ctx, db, func(c *ent.Client) error { return c.Lead.UpdateOneID(tc.others.ID).SetScore(7).Exec(ctx) }); !ent.IsNotFound(err) {
 				t.Errorf("%s update other env: got %v", tc.env, err)
 			}
@@ -223,6 +230,9 @@ func TestLeakedAllowDecisionStillFiltersTenants(t *testing.T) {
 		defer cancel()
 		if n := db.Client.Lead.Query().CountX(derived); n != 1 {
 			t.Errorf("count under a leaked Allow: got %d, want 1", n)
+		}
+		if _, err := db.Client.Lead.Read(derived, theirs.ID); !ent.IsNotFound(err) {
+			t.Errorf("read under a leaked Allow: got %v, want not found", err)
 		}
 		var n int
 		_ = write(derived, db, func(c *ent.Client) (err error) { n, err = c.Lead.Update().SetScore(9).Save(derived); return err })
@@ -298,10 +308,13 @@ func TestAuditLogIsAppendOnly(t *testing.T) {
 func TestPlatformViewerCannotReadTenantData(t *testing.T) {
 	testutil.EachDB(t, func(t *testing.T, db *store.DB) {
 		a := testutil.NewTenant(t, db, "acme")
-		a.NewLead(t, db.Client, live, "jane@acme.test")
+		l := a.NewLead(t, db.Client, live, "jane@acme.test")
 		ctx := viewer.NewContext(context.Background(), viewer.Platform())
 		if _, err := db.Client.Lead.Query().All(ctx); !errors.Is(err, privacy.Deny) {
 			t.Errorf("platform reading leads: got %v, want denial", err)
+		}
+		if _, err := db.Client.Lead.Read(ctx, l.ID); !errors.Is(err, privacy.Deny) {
+			t.Errorf("platform reading a lead by ID: got %v, want denial", err)
 		}
 		if err := write(ctx, db, func(c *ent.Client) error {
 			return c.Lead.Create().SetEmail("x@y.test").SetFirstName("X").SetLastName("Y").Exec(ctx)
@@ -344,6 +357,7 @@ func write(ctx context.Context, db *store.DB, op func(c *ent.Client) error) erro
 func TestTenantPredicateOnce(t *testing.T) {
 	testutil.EachDB(t, func(t *testing.T, plain *store.DB) {
 		a := testutil.NewTenant(t, plain, "acme")
+		l := a.NewLead(t, plain.Client, live, "jane@acme.test")
 		db, sent := testutil.CountStatements(plain)
 		ctx := a.System(live)
 		c := db.Client
@@ -354,6 +368,8 @@ func TestTenantPredicateOnce(t *testing.T) {
 		}{
 			{"leads", func() error { _, err := c.Lead.Query().All(ctx); return err }, true},
 			{"lead count", func() error { _, err := c.Lead.Query().Count(ctx); return err }, true},
+			{"lead by ID", func() error { _, err := c.Lead.Read(ctx, l.ID); return err }, true},
+			{"user by ID", func() error { _, err := c.User.Read(ctx, a.OwnerID); return err }, false},
 			{"api keys", func() error { _, err := c.APIKey.Query().All(ctx); return err }, true},
 			{"audit events", func() error { _, err := c.AuditEvent.Query().All(ctx); return err }, true},
 			{"users", func() error { _, err := c.User.Query().All(ctx); return err }, false},

@@ -171,21 +171,43 @@ func requireScope(v *viewer.Viewer, s scope.Scope) error {
 // withEnvironment, its environment. Interceptors run even under a privacy
 // decision context, so this filter holds even if an Allow decision leaks.
 func FilterTenant(withEnvironment bool) ent.Interceptor {
-	return intercept.TraverseFunc(func(ctx context.Context, q intercept.Query) error {
-		v := viewer.FromContext(ctx)
-		switch {
-		case v == nil:
-			return ErrNoViewer
-		case v.Kind == viewer.KindPlatform:
-			// Unfiltered, and the type's policy decides whether the
-			// platform viewer may read it at all.
-			return nil
-		case !v.TenantScoped():
-			return privacy.Denyf("viewer is not scoped to a tenant")
-		}
-		q.WhereP(viewerScope(v.TenantID, string(v.Environment), withEnvironment))
+	return tenantFilter{withEnvironment: withEnvironment}
+}
+
+// tenantFilter is FilterTenant's traverser. It takes ent's query rather
+// than intercept's wrapper so that it can record the scope on the query
+// (gen.ViewerScope): a read by ID then sends a statement written once for
+// its shape.
+type tenantFilter struct{ withEnvironment bool }
+
+// scopeRecorder is what generated queries offer to record their scope.
+type scopeRecorder interface{ RecordViewerScope(gen.ViewerScope) }
+
+// Intercept leaves the query's execution alone: the filter is applied in
+// Traverse, which ent runs before any interceptor and on traversals.
+func (tenantFilter) Intercept(next ent.Querier) ent.Querier { return next }
+
+func (f tenantFilter) Traverse(ctx context.Context, q ent.Query) error {
+	v := viewer.FromContext(ctx)
+	switch {
+	case v == nil:
+		return ErrNoViewer
+	case v.Kind == viewer.KindPlatform:
+		// Unfiltered, and the type's policy decides whether the
+		// platform viewer may read it at all.
 		return nil
-	})
+	case !v.TenantScoped():
+		return privacy.Denyf("viewer is not scoped to a tenant")
+	}
+	query, err := intercept.NewQuery(q)
+	if err != nil {
+		return err
+	}
+	query.WhereP(viewerScope(v.TenantID, string(v.Environment), f.withEnvironment))
+	if r, ok := q.(scopeRecorder); ok {
+		r.RecordViewerScope(gen.ViewerScope{TenantID: v.TenantID, Environment: string(v.Environment), WithEnvironment: f.withEnvironment})
+	}
+	return nil
 }
 
 // viewerScope is the predicate `tenant_id = ?`, or `(tenant_id = ? AND
