@@ -41,10 +41,21 @@ type Metrics struct {
 	series   map[seriesKey]httpSeries
 }
 
+// seriesKey is a label set as the request left it: the route as chi's
+// pattern parts (one per router the request passed through), which
+// label joins only when the series is made. chi's RoutePattern joins and
+// rewrites them into a new string; chi makes one per request for
+// Request.Pattern on the innermost router's request, which the root's
+// middleware does not see, and this spares a second.
 type seriesKey struct {
-	method, route string
-	status        int
+	method string
+	route  routeParts
+	status int
 }
+
+// routeParts holds up to three pattern parts; the rest are empty. A route
+// nested deeper is held joined, in the first.
+type routeParts [3]string
 
 // httpSeries is one label set's request counter and latency histogram.
 type httpSeries struct {
@@ -148,10 +159,12 @@ func (m *Metrics) Middleware(next http.Handler) http.Handler {
 		start := time.Now()
 		ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
 		defer func() {
-			route := Unmatched
+			var route routeParts
 			if rc := chi.RouteContext(r.Context()); rc != nil {
-				if p := rc.RoutePattern(); p != "" {
-					route = p
+				if len(rc.RoutePatterns) <= len(route) {
+					copy(route[:], rc.RoutePatterns)
+				} else {
+					route[0] = rc.RoutePattern()
 				}
 			}
 			status := ww.Status()
@@ -174,14 +187,24 @@ func (m *Metrics) seriesOf(k seriesKey) httpSeries {
 	if ok {
 		return s
 	}
+	route := k.route.label()
 	s = httpSeries{
-		requests: m.requests.WithLabelValues(k.method, k.route, strconv.Itoa(k.status)),
-		duration: m.duration.WithLabelValues(k.method, k.route),
+		requests: m.requests.WithLabelValues(k.method, route, strconv.Itoa(k.status)),
+		duration: m.duration.WithLabelValues(k.method, route),
 	}
 	m.seriesMu.Lock()
 	m.series[k] = s
 	m.seriesMu.Unlock()
 	return s
+}
+
+// label is the route label: the pattern chi's RoutePattern makes of the
+// parts, or Unmatched when there is none.
+func (p routeParts) label() string {
+	if route := (&chi.Context{RoutePatterns: p[:]}).RoutePattern(); route != "" {
+		return route
+	}
+	return Unmatched
 }
 
 // methodLabel bounds the method label: clients can send any token.
