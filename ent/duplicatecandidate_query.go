@@ -704,9 +704,13 @@ func (_q *DuplicateCandidateQuery) sqlQuery(ctx context.Context) *sql.Selector {
 // duplicatecandidateByID holds DuplicateCandidate's by-ID statements (Read).
 var duplicatecandidateByID byIDStatements
 
-// RecordViewerScope records the viewer's scope, applied by the predicate
-// added last; internal/rule calls it beside the predicate.
-func (_q *DuplicateCandidateQuery) RecordViewerScope(s ViewerScope) {
+// WhereViewerScope adds the predicate that limits the query to the
+// viewer's scope s, made by predicate from s itself, and records s: Read
+// passes the recorded scope as the arguments of the statement that
+// predicate wrote, so the two come from one value. It is internal/rule's
+// tenant filter; nothing else should call it.
+func (_q *DuplicateCandidateQuery) WhereViewerScope(s ViewerScope, predicate func(ViewerScope) func(*sql.Selector)) {
+	_q.predicates = append(_q.predicates, predicate(s))
 	_q.viewerScope = &recordedScope{ViewerScope: s, predicate: len(_q.predicates) - 1}
 }
 
@@ -719,8 +723,16 @@ func (c *DuplicateCandidateClient) Read(ctx context.Context, id int) (*Duplicate
 	if err := q.prepareQuery(ctx); err != nil {
 		return nil, err
 	}
-	read := QuerierFunc(func(ctx context.Context, q Query) (Value, error) {
-		return q.(*DuplicateCandidateQuery).sqlRead(ctx, id)
+	read := QuerierFunc(func(ctx context.Context, query Query) (Value, error) {
+		switch query := query.(type) {
+		case *DuplicateCandidateQuery:
+			if query != q { // an interceptor passed on a query of its own
+				return query.sqlAll(ctx)
+			}
+			return query.sqlRead(ctx, id)
+		default:
+			return nil, fmt.Errorf("unexpected query type %T", query)
+		}
 	})
 	nodes, err := withInterceptors[[]*DuplicateCandidate](ctx, q, read, q.inters)
 	if err != nil {
@@ -743,7 +755,7 @@ func (_q *DuplicateCandidateQuery) sqlRead(ctx context.Context, id int) ([]*Dupl
 	s := _q.viewerScope
 	if s == nil || s.predicate != 1 || len(_q.predicates) != 2 || _q.sql != nil || _q.path != nil ||
 		len(_q.order) > 0 || len(_q.modifiers) > 0 || len(_q.ctx.Fields) > 0 || _q.ctx.Offset != nil ||
-		_q.ctx.Unique != nil || _q.ctx.Limit == nil || *_q.ctx.Limit != 2 {
+		_q.ctx.Unique != nil || _q.ctx.Limit == nil || *_q.ctx.Limit != 2 || len(_q.loadTotal) > 0 || _q.withTenant != nil || _q.withLead != nil || _q.withDuplicate != nil {
 		return _q.sqlAll(ctx)
 	}
 	d := _q.driver.Dialect()
@@ -764,7 +776,7 @@ func (_q *DuplicateCandidateQuery) sqlRead(ctx context.Context, id int) ([]*Dupl
 		return nil, err
 	}
 	defer rows.Close()
-	var nodes []*DuplicateCandidate
+	nodes := []*DuplicateCandidate{}
 	for rows.Next() {
 		values, err := scanDuplicateCandidateValues(duplicatecandidate.Columns)
 		if err != nil {

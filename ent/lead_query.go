@@ -809,9 +809,13 @@ func (_q *LeadQuery) WithNamedMergedLeads(name string, opts ...func(*LeadQuery))
 // leadByID holds Lead's by-ID statements (Read).
 var leadByID byIDStatements
 
-// RecordViewerScope records the viewer's scope, applied by the predicate
-// added last; internal/rule calls it beside the predicate.
-func (_q *LeadQuery) RecordViewerScope(s ViewerScope) {
+// WhereViewerScope adds the predicate that limits the query to the
+// viewer's scope s, made by predicate from s itself, and records s: Read
+// passes the recorded scope as the arguments of the statement that
+// predicate wrote, so the two come from one value. It is internal/rule's
+// tenant filter; nothing else should call it.
+func (_q *LeadQuery) WhereViewerScope(s ViewerScope, predicate func(ViewerScope) func(*sql.Selector)) {
+	_q.predicates = append(_q.predicates, predicate(s))
 	_q.viewerScope = &recordedScope{ViewerScope: s, predicate: len(_q.predicates) - 1}
 }
 
@@ -824,8 +828,16 @@ func (c *LeadClient) Read(ctx context.Context, id int) (*Lead, error) {
 	if err := q.prepareQuery(ctx); err != nil {
 		return nil, err
 	}
-	read := QuerierFunc(func(ctx context.Context, q Query) (Value, error) {
-		return q.(*LeadQuery).sqlRead(ctx, id)
+	read := QuerierFunc(func(ctx context.Context, query Query) (Value, error) {
+		switch query := query.(type) {
+		case *LeadQuery:
+			if query != q { // an interceptor passed on a query of its own
+				return query.sqlAll(ctx)
+			}
+			return query.sqlRead(ctx, id)
+		default:
+			return nil, fmt.Errorf("unexpected query type %T", query)
+		}
 	})
 	nodes, err := withInterceptors[[]*Lead](ctx, q, read, q.inters)
 	if err != nil {
@@ -848,7 +860,7 @@ func (_q *LeadQuery) sqlRead(ctx context.Context, id int) ([]*Lead, error) {
 	s := _q.viewerScope
 	if s == nil || s.predicate != 1 || len(_q.predicates) != 2 || _q.sql != nil || _q.path != nil ||
 		len(_q.order) > 0 || len(_q.modifiers) > 0 || len(_q.ctx.Fields) > 0 || _q.ctx.Offset != nil ||
-		_q.ctx.Unique != nil || _q.ctx.Limit == nil || *_q.ctx.Limit != 2 {
+		_q.ctx.Unique != nil || _q.ctx.Limit == nil || *_q.ctx.Limit != 2 || len(_q.loadTotal) > 0 || _q.withTenant != nil || _q.withAssignee != nil || _q.withSurvivor != nil || _q.withMergedLeads != nil || len(_q.withNamedMergedLeads) > 0 {
 		return _q.sqlAll(ctx)
 	}
 	d := _q.driver.Dialect()
@@ -869,7 +881,7 @@ func (_q *LeadQuery) sqlRead(ctx context.Context, id int) ([]*Lead, error) {
 		return nil, err
 	}
 	defer rows.Close()
-	var nodes []*Lead
+	nodes := []*Lead{}
 	for rows.Next() {
 		values, err := scanLeadValues(lead.Columns)
 		if err != nil {

@@ -630,9 +630,13 @@ func (_q *RefreshTokenQuery) sqlQuery(ctx context.Context) *sql.Selector {
 // refreshtokenByID holds RefreshToken's by-ID statements (Read).
 var refreshtokenByID byIDStatements
 
-// RecordViewerScope records the viewer's scope, applied by the predicate
-// added last; internal/rule calls it beside the predicate.
-func (_q *RefreshTokenQuery) RecordViewerScope(s ViewerScope) {
+// WhereViewerScope adds the predicate that limits the query to the
+// viewer's scope s, made by predicate from s itself, and records s: Read
+// passes the recorded scope as the arguments of the statement that
+// predicate wrote, so the two come from one value. It is internal/rule's
+// tenant filter; nothing else should call it.
+func (_q *RefreshTokenQuery) WhereViewerScope(s ViewerScope, predicate func(ViewerScope) func(*sql.Selector)) {
+	_q.predicates = append(_q.predicates, predicate(s))
 	_q.viewerScope = &recordedScope{ViewerScope: s, predicate: len(_q.predicates) - 1}
 }
 
@@ -645,8 +649,16 @@ func (c *RefreshTokenClient) Read(ctx context.Context, id int) (*RefreshToken, e
 	if err := q.prepareQuery(ctx); err != nil {
 		return nil, err
 	}
-	read := QuerierFunc(func(ctx context.Context, q Query) (Value, error) {
-		return q.(*RefreshTokenQuery).sqlRead(ctx, id)
+	read := QuerierFunc(func(ctx context.Context, query Query) (Value, error) {
+		switch query := query.(type) {
+		case *RefreshTokenQuery:
+			if query != q { // an interceptor passed on a query of its own
+				return query.sqlAll(ctx)
+			}
+			return query.sqlRead(ctx, id)
+		default:
+			return nil, fmt.Errorf("unexpected query type %T", query)
+		}
 	})
 	nodes, err := withInterceptors[[]*RefreshToken](ctx, q, read, q.inters)
 	if err != nil {
@@ -669,7 +681,7 @@ func (_q *RefreshTokenQuery) sqlRead(ctx context.Context, id int) ([]*RefreshTok
 	s := _q.viewerScope
 	if s == nil || s.predicate != 1 || len(_q.predicates) != 2 || _q.sql != nil || _q.path != nil ||
 		len(_q.order) > 0 || len(_q.modifiers) > 0 || len(_q.ctx.Fields) > 0 || _q.ctx.Offset != nil ||
-		_q.ctx.Unique != nil || _q.ctx.Limit == nil || *_q.ctx.Limit != 2 {
+		_q.ctx.Unique != nil || _q.ctx.Limit == nil || *_q.ctx.Limit != 2 || len(_q.loadTotal) > 0 || _q.withTenant != nil || _q.withUser != nil {
 		return _q.sqlAll(ctx)
 	}
 	d := _q.driver.Dialect()
@@ -690,7 +702,7 @@ func (_q *RefreshTokenQuery) sqlRead(ctx context.Context, id int) ([]*RefreshTok
 		return nil, err
 	}
 	defer rows.Close()
-	var nodes []*RefreshToken
+	nodes := []*RefreshToken{}
 	for rows.Next() {
 		values, err := scanRefreshTokenValues(refreshtoken.Columns)
 		if err != nil {

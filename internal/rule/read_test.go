@@ -78,9 +78,10 @@ func TestReadAnswersAsGet(t *testing.T) {
 	})
 }
 
-// A predicate that an interceptor or another traverser adds changes the
-// query's shape: Read takes Get's path then, and the predicate holds, even
-// once a plain read has kept its statement.
+// Whatever an interceptor or another traverser adds to the query (a
+// predicate, an order, a limit, an offset, distinct rows, an edge to load)
+// changes its shape: Read takes Get's path then, answers as Get does and
+// sends what Get sends, even once a plain read has kept its statement.
 func TestReadKeepsWhatInterceptorsAdd(t *testing.T) {
 	testutil.EachDB(t, func(t *testing.T, plain *store.DB) {
 		a := testutil.NewTenant(t, plain, "acme")
@@ -89,26 +90,64 @@ func TestReadKeepsWhatInterceptorsAdd(t *testing.T) {
 		if _, err := plain.Client.Lead.Read(ctx, l.ID); err != nil {
 			t.Fatalf("plain read: %v", err)
 		}
+		excludeTheLead := func(_ context.Context, q intercept.Query) error {
+			q.WhereP(lead.EmailEQ("someone-else@acme.test"))
+			return nil
+		}
 		for _, tc := range []struct {
 			name  string
 			inter ent.Interceptor
+			found bool
 		}{
-			{"interceptor", intercept.Func(func(_ context.Context, q intercept.Query) error {
-				q.WhereP(lead.EmailEQ("someone-else@acme.test"))
-				return nil
-			})},
-			{"traverser", intercept.TraverseFunc(func(_ context.Context, q intercept.Query) error {
-				q.WhereP(lead.EmailEQ("someone-else@acme.test"))
-				return nil
-			})},
+			{"an interceptor's predicate", intercept.Func(excludeTheLead), false},
+			{"a traverser's predicate", intercept.TraverseFunc(excludeTheLead), false},
+			{"an order", intercept.Func(func(_ context.Context, q intercept.Query) error { q.Order(lead.ByEmail()); return nil }), true},
+			{"a limit", intercept.Func(func(_ context.Context, q intercept.Query) error { q.Limit(1); return nil }), true},
+			{"an offset", intercept.Func(func(_ context.Context, q intercept.Query) error { q.Offset(1); return nil }), false},
+			{"distinct rows", intercept.Func(func(_ context.Context, q intercept.Query) error { q.Unique(true); return nil }), true},
+			{"an edge to load", intercept.TraverseLead(func(_ context.Context, q *ent.LeadQuery) error { q.WithTenant(); return nil }), true},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
-				db, _ := testutil.CountStatements(plain)
-				db.Client.Intercept(tc.inter)
-				if got, err := db.Client.Lead.Read(ctx, l.ID); !ent.IsNotFound(err) {
-					t.Errorf("read under an %s that excludes the lead: got %v, %v; want not found", tc.name, got, err)
+				db, sent := testutil.CountStatements(plain)
+				db.Client.Lead.Intercept(tc.inter)
+				got, readErr := db.Client.Lead.Read(ctx, l.ID)
+				read := sent.Recorded()
+				sent.Reset()
+				want, getErr := db.Client.Lead.Get(ctx, l.ID)
+				if !reflect.DeepEqual(read, sent.Recorded()) {
+					t.Errorf("sent %v, Get sent %v", read, sent.Recorded())
+				}
+				if !tc.found {
+					if !ent.IsNotFound(readErr) || !ent.IsNotFound(getErr) {
+						t.Errorf("got %v, %v (Get: %v); want not found", got, readErr, getErr)
+					}
+					return
+				}
+				if readErr != nil || getErr != nil || got.ID != l.ID {
+					t.Fatalf("got %v, %v (Get: %v)", got, readErr, getErr)
+				}
+				if _, err := want.Edges.TenantOrErr(); err == nil {
+					if tn, err := got.Edges.TenantOrErr(); err != nil || tn.ID != a.ID {
+						t.Errorf("the tenant edge Get loaded: %v, %v", tn, err)
+					}
 				}
 			})
+		}
+	})
+}
+
+// Read fails where Get does, with the same error.
+func TestReadFailsAsGet(t *testing.T) {
+	testutil.EachDB(t, func(t *testing.T, db *store.DB) {
+		a := testutil.NewTenant(t, db, "acme")
+		l := a.NewLead(t, db.Client, live, "jane@acme.test")
+		cancelled, cancel := context.WithCancel(a.As(live, scope.All))
+		cancel()
+		if _, err := db.Client.Lead.Read(cancelled, l.ID); !errors.Is(err, context.Canceled) {
+			t.Errorf("read with a cancelled context: got %v, want context.Canceled", err)
+		}
+		if _, err := db.Client.Lead.Get(cancelled, l.ID); !errors.Is(err, context.Canceled) {
+			t.Errorf("get with a cancelled context: got %v, want context.Canceled (as Read)", err)
 		}
 	})
 }

@@ -180,8 +180,11 @@ func FilterTenant(withEnvironment bool) ent.Interceptor {
 // its shape.
 type tenantFilter struct{ withEnvironment bool }
 
-// scopeRecorder is what generated queries offer to record their scope.
-type scopeRecorder interface{ RecordViewerScope(gen.ViewerScope) }
+// scopedQuery is what generated queries of tenant-scoped types offer: the
+// scope's predicate added and the scope recorded, from one value.
+type scopedQuery interface {
+	WhereViewerScope(gen.ViewerScope, func(gen.ViewerScope) func(*sql.Selector))
+}
 
 // Intercept leaves the query's execution alone: the filter is applied in
 // Traverse, which ent runs before any interceptor and on traversals.
@@ -199,14 +202,16 @@ func (f tenantFilter) Traverse(ctx context.Context, q ent.Query) error {
 	case !v.TenantScoped():
 		return privacy.Denyf("viewer is not scoped to a tenant")
 	}
+	s := gen.ViewerScope{TenantID: v.TenantID, Environment: string(v.Environment), WithEnvironment: f.withEnvironment}
+	if sq, ok := q.(scopedQuery); ok {
+		sq.WhereViewerScope(s, viewerScope)
+		return nil
+	}
 	query, err := intercept.NewQuery(q)
 	if err != nil {
 		return err
 	}
-	query.WhereP(viewerScope(v.TenantID, string(v.Environment), f.withEnvironment))
-	if r, ok := q.(scopeRecorder); ok {
-		r.RecordViewerScope(gen.ViewerScope{TenantID: v.TenantID, Environment: string(v.Environment), WithEnvironment: f.withEnvironment})
-	}
+	query.WhereP(viewerScope(s))
 	return nil
 }
 
@@ -215,19 +220,19 @@ func (f tenantFilter) Traverse(ctx context.Context, q ent.Query) error {
 // pass. It is in every query, and ent's FieldEQ builds a predicate, a
 // builder and a nested AND for each column. The parentheses keep it whole
 // whatever ent combines it with.
-func viewerScope(tenantID int, environment string, withEnvironment bool) func(*sql.Selector) {
+func viewerScope(scope gen.ViewerScope) func(*sql.Selector) {
 	return func(s *sql.Selector) {
 		tenantColumn := s.C("tenant_id")
-		if !withEnvironment {
+		if !scope.WithEnvironment {
 			s.Where(sql.P(func(b *sql.Builder) {
-				b.WriteString(tenantColumn).WriteOp(sql.OpEQ).Arg(tenantID)
+				b.WriteString(tenantColumn).WriteOp(sql.OpEQ).Arg(scope.TenantID)
 			}))
 			return
 		}
 		environmentColumn := s.C("environment")
 		s.Where(sql.P(func(b *sql.Builder) {
-			b.WriteByte('(').WriteString(tenantColumn).WriteOp(sql.OpEQ).Arg(tenantID)
-			b.WriteString(" AND ").WriteString(environmentColumn).WriteOp(sql.OpEQ).Arg(environment)
+			b.WriteByte('(').WriteString(tenantColumn).WriteOp(sql.OpEQ).Arg(scope.TenantID)
+			b.WriteString(" AND ").WriteString(environmentColumn).WriteOp(sql.OpEQ).Arg(scope.Environment)
 			b.WriteByte(')')
 		}))
 	}
