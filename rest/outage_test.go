@@ -181,7 +181,10 @@ func TestNoLostOrDoubledWritesUnderCuts(t *testing.T) {
 		chaosLeads[id] = true
 	}
 	checks := map[int]int{}
-	for _, j := range testutil.WaitForJobs(t, db) {
+	// A check whose completion a cut lost stays running until River's
+	// rescuer, which looks every 30 s, finds it stuck (after 5 s here) and
+	// it is retried: a minute and a half bounds that with room to spare.
+	for _, j := range testutil.WaitForJobsWithin(t, db, 90*time.Second) {
 		var args jobs.DuplicateCheckArgs
 		if err := json.Unmarshal(j.EncodedArgs, &args); err != nil || !chaosLeads[args.LeadID] {
 			continue

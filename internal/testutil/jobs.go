@@ -38,11 +38,18 @@ func StartJobs(t testing.TB, db *store.DB, cfg jobs.Config) *jobs.Runner {
 
 // WaitForJobs waits until every job of db is finished (completed,
 // discarded or cancelled) and returns them all; it fails the test after
-// the deadline. It polls the jobs' states: tests wait on the jobs, never on
+// 30 s. It polls the jobs' states: tests wait on the jobs, never on
 // a fixed sleep.
 func WaitForJobs(t testing.TB, db *store.DB) []*rivertype.JobRow {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	return WaitForJobsWithin(t, db, 30*time.Second)
+}
+
+// WaitForJobsWithin is WaitForJobs with its own deadline, for tests whose
+// jobs may need River's rescuer, which looks for stuck jobs every 30 s.
+func WaitForJobsWithin(t testing.TB, db *store.DB, within time.Duration) []*rivertype.JobRow {
+	t.Helper()
+	deadline := time.Now().Add(within)
 	for {
 		all, err := db.Jobs.Jobs(context.Background(), 10_000)
 		if err != nil {
@@ -60,7 +67,7 @@ func WaitForJobs(t testing.TB, db *store.DB) []*rivertype.JobRow {
 			return all
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%d of %d jobs still unfinished after 30s", pending, len(all))
+			t.Fatalf("%d of %d jobs still unfinished after %s", pending, len(all), within)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
