@@ -684,40 +684,21 @@ func (_q *APIKeyQuery) sqlRead(ctx context.Context, id int) ([]*APIKey, error) {
 		_q.ctx.Unique != nil || _q.ctx.Limit == nil || *_q.ctx.Limit != 2 || len(_q.loadTotal) > 0 || _q.withTenant != nil || _q.withOwner != nil {
 		return _q.sqlAll(ctx)
 	}
-	d := _q.driver.Dialect()
-	args := s.args(id)
-	text, ok := apikeyByID.statement(byIDKey{d, s.WithEnvironment}, args, func() *sql.Selector {
-		columns := qualifiedColumns(d, apikey.Table, apikey.Columns, apikey.Columns, true)
-		selector := sql.Dialect(d).Select(columns...).From(sql.Table(apikey.Table))
-		for _, p := range _q.predicates {
-			p(selector)
-		}
-		return selector.Limit(2)
-	})
+	nodes, ok, err := readByID(ctx, _q.driver, &apikeyByID, s, id, apikey.Table, apikey.Columns,
+		func(selector *sql.Selector) {
+			for _, p := range _q.predicates {
+				p(selector)
+			}
+		},
+		scanAPIKeyValues,
+		func(values []any) (*APIKey, error) {
+			node := &APIKey{config: _q.config}
+			return node, node.assignValues(apikey.Columns, values)
+		})
 	if !ok {
 		return _q.sqlAll(ctx)
 	}
-	rows := &sql.Rows{}
-	if err := _q.driver.Query(ctx, text, args, rows); err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	nodes := []*APIKey{}
-	for rows.Next() {
-		values, err := scanAPIKeyValues(apikey.Columns)
-		if err != nil {
-			return nil, err
-		}
-		if err := rows.Scan(values...); err != nil {
-			return nil, err
-		}
-		node := &APIKey{config: _q.config}
-		if err := node.assignValues(apikey.Columns, values); err != nil {
-			return nil, err
-		}
-		nodes = append(nodes, node)
-	}
-	return nodes, rows.Err()
+	return nodes, err
 }
 
 // APIKeyGroupBy is the group-by builder for APIKey entities.

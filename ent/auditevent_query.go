@@ -609,40 +609,21 @@ func (_q *AuditEventQuery) sqlRead(ctx context.Context, id int) ([]*AuditEvent, 
 		_q.ctx.Unique != nil || _q.ctx.Limit == nil || *_q.ctx.Limit != 2 || len(_q.loadTotal) > 0 || _q.withTenant != nil {
 		return _q.sqlAll(ctx)
 	}
-	d := _q.driver.Dialect()
-	args := s.args(id)
-	text, ok := auditeventByID.statement(byIDKey{d, s.WithEnvironment}, args, func() *sql.Selector {
-		columns := qualifiedColumns(d, auditevent.Table, auditevent.Columns, auditevent.Columns, true)
-		selector := sql.Dialect(d).Select(columns...).From(sql.Table(auditevent.Table))
-		for _, p := range _q.predicates {
-			p(selector)
-		}
-		return selector.Limit(2)
-	})
+	nodes, ok, err := readByID(ctx, _q.driver, &auditeventByID, s, id, auditevent.Table, auditevent.Columns,
+		func(selector *sql.Selector) {
+			for _, p := range _q.predicates {
+				p(selector)
+			}
+		},
+		scanAuditEventValues,
+		func(values []any) (*AuditEvent, error) {
+			node := &AuditEvent{config: _q.config}
+			return node, node.assignValues(auditevent.Columns, values)
+		})
 	if !ok {
 		return _q.sqlAll(ctx)
 	}
-	rows := &sql.Rows{}
-	if err := _q.driver.Query(ctx, text, args, rows); err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	nodes := []*AuditEvent{}
-	for rows.Next() {
-		values, err := scanAuditEventValues(auditevent.Columns)
-		if err != nil {
-			return nil, err
-		}
-		if err := rows.Scan(values...); err != nil {
-			return nil, err
-		}
-		node := &AuditEvent{config: _q.config}
-		if err := node.assignValues(auditevent.Columns, values); err != nil {
-			return nil, err
-		}
-		nodes = append(nodes, node)
-	}
-	return nodes, rows.Err()
+	return nodes, err
 }
 
 // AuditEventGroupBy is the group-by builder for AuditEvent entities.

@@ -1,9 +1,11 @@
 package ent
 
 import (
+	"context"
 	"sync"
 	"sync/atomic"
 
+	"entgo.io/ent/dialect"
 	"entgo.io/ent/dialect/sql"
 )
 
@@ -80,6 +82,47 @@ func (st *byIDStatements) statement(key byIDKey, args []any, build func() *sql.S
 	}
 	st.text.Store(&next)
 	return text, true
+}
+
+// readByID is the body of a type's sqlRead once its query is known to be
+// a read by ID under scope: it writes the statement from the query's own
+// predicates (where) on the first call for the shape, sends it with this
+// call's arguments, and scans each row into a node. ok is false when no
+// statement could be kept; the caller then takes ent's path.
+func readByID[T any](ctx context.Context, drv dialect.Driver, st *byIDStatements, scope *recordedScope, id int,
+	table string, columns []string, where func(*sql.Selector),
+	scan func([]string) ([]any, error), node func(values []any) (T, error)) (nodes []T, ok bool, err error) {
+	d := drv.Dialect()
+	args := scope.args(id)
+	text, ok := st.statement(byIDKey{d, scope.WithEnvironment}, args, func() *sql.Selector {
+		selector := sql.Dialect(d).Select(qualifiedColumns(d, table, columns, columns, true)...).From(sql.Table(table))
+		where(selector)
+		return selector.Limit(2)
+	})
+	if !ok {
+		return nil, false, nil
+	}
+	rows := &sql.Rows{}
+	if err := drv.Query(ctx, text, args, rows); err != nil {
+		return nil, true, err
+	}
+	defer rows.Close()
+	nodes = []T{}
+	for rows.Next() {
+		values, err := scan(columns)
+		if err != nil {
+			return nil, true, err
+		}
+		if err := rows.Scan(values...); err != nil {
+			return nil, true, err
+		}
+		n, err := node(values)
+		if err != nil {
+			return nil, true, err
+		}
+		nodes = append(nodes, n)
+	}
+	return nodes, true, rows.Err()
 }
 
 // sameArgs reports whether a and b hold the same IDs and strings, in the

@@ -758,40 +758,21 @@ func (_q *DuplicateCandidateQuery) sqlRead(ctx context.Context, id int) ([]*Dupl
 		_q.ctx.Unique != nil || _q.ctx.Limit == nil || *_q.ctx.Limit != 2 || len(_q.loadTotal) > 0 || _q.withTenant != nil || _q.withLead != nil || _q.withDuplicate != nil {
 		return _q.sqlAll(ctx)
 	}
-	d := _q.driver.Dialect()
-	args := s.args(id)
-	text, ok := duplicatecandidateByID.statement(byIDKey{d, s.WithEnvironment}, args, func() *sql.Selector {
-		columns := qualifiedColumns(d, duplicatecandidate.Table, duplicatecandidate.Columns, duplicatecandidate.Columns, true)
-		selector := sql.Dialect(d).Select(columns...).From(sql.Table(duplicatecandidate.Table))
-		for _, p := range _q.predicates {
-			p(selector)
-		}
-		return selector.Limit(2)
-	})
+	nodes, ok, err := readByID(ctx, _q.driver, &duplicatecandidateByID, s, id, duplicatecandidate.Table, duplicatecandidate.Columns,
+		func(selector *sql.Selector) {
+			for _, p := range _q.predicates {
+				p(selector)
+			}
+		},
+		scanDuplicateCandidateValues,
+		func(values []any) (*DuplicateCandidate, error) {
+			node := &DuplicateCandidate{config: _q.config}
+			return node, node.assignValues(duplicatecandidate.Columns, values)
+		})
 	if !ok {
 		return _q.sqlAll(ctx)
 	}
-	rows := &sql.Rows{}
-	if err := _q.driver.Query(ctx, text, args, rows); err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	nodes := []*DuplicateCandidate{}
-	for rows.Next() {
-		values, err := scanDuplicateCandidateValues(duplicatecandidate.Columns)
-		if err != nil {
-			return nil, err
-		}
-		if err := rows.Scan(values...); err != nil {
-			return nil, err
-		}
-		node := &DuplicateCandidate{config: _q.config}
-		if err := node.assignValues(duplicatecandidate.Columns, values); err != nil {
-			return nil, err
-		}
-		nodes = append(nodes, node)
-	}
-	return nodes, rows.Err()
+	return nodes, err
 }
 
 // DuplicateCandidateGroupBy is the group-by builder for DuplicateCandidate entities.

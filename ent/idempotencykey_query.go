@@ -609,40 +609,21 @@ func (_q *IdempotencyKeyQuery) sqlRead(ctx context.Context, id int) ([]*Idempote
 		_q.ctx.Unique != nil || _q.ctx.Limit == nil || *_q.ctx.Limit != 2 || len(_q.loadTotal) > 0 || _q.withTenant != nil {
 		return _q.sqlAll(ctx)
 	}
-	d := _q.driver.Dialect()
-	args := s.args(id)
-	text, ok := idempotencykeyByID.statement(byIDKey{d, s.WithEnvironment}, args, func() *sql.Selector {
-		columns := qualifiedColumns(d, idempotencykey.Table, idempotencykey.Columns, idempotencykey.Columns, true)
-		selector := sql.Dialect(d).Select(columns...).From(sql.Table(idempotencykey.Table))
-		for _, p := range _q.predicates {
-			p(selector)
-		}
-		return selector.Limit(2)
-	})
+	nodes, ok, err := readByID(ctx, _q.driver, &idempotencykeyByID, s, id, idempotencykey.Table, idempotencykey.Columns,
+		func(selector *sql.Selector) {
+			for _, p := range _q.predicates {
+				p(selector)
+			}
+		},
+		scanIdempotencyKeyValues,
+		func(values []any) (*IdempotencyKey, error) {
+			node := &IdempotencyKey{config: _q.config}
+			return node, node.assignValues(idempotencykey.Columns, values)
+		})
 	if !ok {
 		return _q.sqlAll(ctx)
 	}
-	rows := &sql.Rows{}
-	if err := _q.driver.Query(ctx, text, args, rows); err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	nodes := []*IdempotencyKey{}
-	for rows.Next() {
-		values, err := scanIdempotencyKeyValues(idempotencykey.Columns)
-		if err != nil {
-			return nil, err
-		}
-		if err := rows.Scan(values...); err != nil {
-			return nil, err
-		}
-		node := &IdempotencyKey{config: _q.config}
-		if err := node.assignValues(idempotencykey.Columns, values); err != nil {
-			return nil, err
-		}
-		nodes = append(nodes, node)
-	}
-	return nodes, rows.Err()
+	return nodes, err
 }
 
 // IdempotencyKeyGroupBy is the group-by builder for IdempotencyKey entities.

@@ -863,40 +863,21 @@ func (_q *LeadQuery) sqlRead(ctx context.Context, id int) ([]*Lead, error) {
 		_q.ctx.Unique != nil || _q.ctx.Limit == nil || *_q.ctx.Limit != 2 || len(_q.loadTotal) > 0 || _q.withTenant != nil || _q.withAssignee != nil || _q.withSurvivor != nil || _q.withMergedLeads != nil || len(_q.withNamedMergedLeads) > 0 {
 		return _q.sqlAll(ctx)
 	}
-	d := _q.driver.Dialect()
-	args := s.args(id)
-	text, ok := leadByID.statement(byIDKey{d, s.WithEnvironment}, args, func() *sql.Selector {
-		columns := qualifiedColumns(d, lead.Table, lead.Columns, lead.Columns, true)
-		selector := sql.Dialect(d).Select(columns...).From(sql.Table(lead.Table))
-		for _, p := range _q.predicates {
-			p(selector)
-		}
-		return selector.Limit(2)
-	})
+	nodes, ok, err := readByID(ctx, _q.driver, &leadByID, s, id, lead.Table, lead.Columns,
+		func(selector *sql.Selector) {
+			for _, p := range _q.predicates {
+				p(selector)
+			}
+		},
+		scanLeadValues,
+		func(values []any) (*Lead, error) {
+			node := &Lead{config: _q.config}
+			return node, node.assignValues(lead.Columns, values)
+		})
 	if !ok {
 		return _q.sqlAll(ctx)
 	}
-	rows := &sql.Rows{}
-	if err := _q.driver.Query(ctx, text, args, rows); err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	nodes := []*Lead{}
-	for rows.Next() {
-		values, err := scanLeadValues(lead.Columns)
-		if err != nil {
-			return nil, err
-		}
-		if err := rows.Scan(values...); err != nil {
-			return nil, err
-		}
-		node := &Lead{config: _q.config}
-		if err := node.assignValues(lead.Columns, values); err != nil {
-			return nil, err
-		}
-		nodes = append(nodes, node)
-	}
-	return nodes, rows.Err()
+	return nodes, err
 }
 
 // LeadGroupBy is the group-by builder for Lead entities.

@@ -684,40 +684,21 @@ func (_q *RefreshTokenQuery) sqlRead(ctx context.Context, id int) ([]*RefreshTok
 		_q.ctx.Unique != nil || _q.ctx.Limit == nil || *_q.ctx.Limit != 2 || len(_q.loadTotal) > 0 || _q.withTenant != nil || _q.withUser != nil {
 		return _q.sqlAll(ctx)
 	}
-	d := _q.driver.Dialect()
-	args := s.args(id)
-	text, ok := refreshtokenByID.statement(byIDKey{d, s.WithEnvironment}, args, func() *sql.Selector {
-		columns := qualifiedColumns(d, refreshtoken.Table, refreshtoken.Columns, refreshtoken.Columns, true)
-		selector := sql.Dialect(d).Select(columns...).From(sql.Table(refreshtoken.Table))
-		for _, p := range _q.predicates {
-			p(selector)
-		}
-		return selector.Limit(2)
-	})
+	nodes, ok, err := readByID(ctx, _q.driver, &refreshtokenByID, s, id, refreshtoken.Table, refreshtoken.Columns,
+		func(selector *sql.Selector) {
+			for _, p := range _q.predicates {
+				p(selector)
+			}
+		},
+		scanRefreshTokenValues,
+		func(values []any) (*RefreshToken, error) {
+			node := &RefreshToken{config: _q.config}
+			return node, node.assignValues(refreshtoken.Columns, values)
+		})
 	if !ok {
 		return _q.sqlAll(ctx)
 	}
-	rows := &sql.Rows{}
-	if err := _q.driver.Query(ctx, text, args, rows); err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	nodes := []*RefreshToken{}
-	for rows.Next() {
-		values, err := scanRefreshTokenValues(refreshtoken.Columns)
-		if err != nil {
-			return nil, err
-		}
-		if err := rows.Scan(values...); err != nil {
-			return nil, err
-		}
-		node := &RefreshToken{config: _q.config}
-		if err := node.assignValues(refreshtoken.Columns, values); err != nil {
-			return nil, err
-		}
-		nodes = append(nodes, node)
-	}
-	return nodes, rows.Err()
+	return nodes, err
 }
 
 // RefreshTokenGroupBy is the group-by builder for RefreshToken entities.

@@ -805,40 +805,21 @@ func (_q *UserQuery) sqlRead(ctx context.Context, id int) ([]*User, error) {
 		_q.ctx.Unique != nil || _q.ctx.Limit == nil || *_q.ctx.Limit != 2 || len(_q.loadTotal) > 0 || _q.withTenant != nil || _q.withAssignedLeads != nil || len(_q.withNamedAssignedLeads) > 0 || _q.withAPIKeys != nil || len(_q.withNamedAPIKeys) > 0 {
 		return _q.sqlAll(ctx)
 	}
-	d := _q.driver.Dialect()
-	args := s.args(id)
-	text, ok := userByID.statement(byIDKey{d, s.WithEnvironment}, args, func() *sql.Selector {
-		columns := qualifiedColumns(d, user.Table, user.Columns, user.Columns, true)
-		selector := sql.Dialect(d).Select(columns...).From(sql.Table(user.Table))
-		for _, p := range _q.predicates {
-			p(selector)
-		}
-		return selector.Limit(2)
-	})
+	nodes, ok, err := readByID(ctx, _q.driver, &userByID, s, id, user.Table, user.Columns,
+		func(selector *sql.Selector) {
+			for _, p := range _q.predicates {
+				p(selector)
+			}
+		},
+		scanUserValues,
+		func(values []any) (*User, error) {
+			node := &User{config: _q.config}
+			return node, node.assignValues(user.Columns, values)
+		})
 	if !ok {
 		return _q.sqlAll(ctx)
 	}
-	rows := &sql.Rows{}
-	if err := _q.driver.Query(ctx, text, args, rows); err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	nodes := []*User{}
-	for rows.Next() {
-		values, err := scanUserValues(user.Columns)
-		if err != nil {
-			return nil, err
-		}
-		if err := rows.Scan(values...); err != nil {
-			return nil, err
-		}
-		node := &User{config: _q.config}
-		if err := node.assignValues(user.Columns, values); err != nil {
-			return nil, err
-		}
-		nodes = append(nodes, node)
-	}
-	return nodes, rows.Err()
+	return nodes, err
 }
 
 // UserGroupBy is the group-by builder for User entities.
