@@ -661,17 +661,7 @@ func (c *APIKeyClient) Read(ctx context.Context, id int) (*APIKey, error) {
 		}
 	})
 	nodes, err := withInterceptors[[]*APIKey](ctx, q, read, q.inters)
-	if err != nil {
-		return nil, err
-	}
-	switch len(nodes) {
-	case 1:
-		return nodes[0], nil
-	case 0:
-		return nil, &NotFoundError{apikey.Label}
-	default:
-		return nil, &NotSingularError{apikey.Label}
-	}
+	return onlyOne(nodes, err, apikey.Label)
 }
 
 // sqlRead is sqlAll for Read: the written statement when the query is

@@ -586,17 +586,7 @@ func (c *AuditEventClient) Read(ctx context.Context, id int) (*AuditEvent, error
 		}
 	})
 	nodes, err := withInterceptors[[]*AuditEvent](ctx, q, read, q.inters)
-	if err != nil {
-		return nil, err
-	}
-	switch len(nodes) {
-	case 1:
-		return nodes[0], nil
-	case 0:
-		return nil, &NotFoundError{auditevent.Label}
-	default:
-		return nil, &NotSingularError{auditevent.Label}
-	}
+	return onlyOne(nodes, err, auditevent.Label)
 }
 
 // sqlRead is sqlAll for Read: the written statement when the query is

@@ -125,6 +125,22 @@ func readByID[T any](ctx context.Context, drv dialect.Driver, st *byIDStatements
 	return nodes, true, rows.Err()
 }
 
+// onlyOne is Only's answer for Read: the one node, or the type's
+// NotFoundError or NotSingularError.
+func onlyOne[T any](nodes []T, err error, label string) (T, error) {
+	var none T
+	switch {
+	case err != nil:
+		return none, err
+	case len(nodes) == 1:
+		return nodes[0], nil
+	case len(nodes) == 0:
+		return none, &NotFoundError{label}
+	default:
+		return none, &NotSingularError{label}
+	}
+}
+
 // sameArgs reports whether a and b hold the same IDs and strings, in the
 // same order.
 func sameArgs(a, b []any) bool {

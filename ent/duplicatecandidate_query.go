@@ -735,17 +735,7 @@ func (c *DuplicateCandidateClient) Read(ctx context.Context, id int) (*Duplicate
 		}
 	})
 	nodes, err := withInterceptors[[]*DuplicateCandidate](ctx, q, read, q.inters)
-	if err != nil {
-		return nil, err
-	}
-	switch len(nodes) {
-	case 1:
-		return nodes[0], nil
-	case 0:
-		return nil, &NotFoundError{duplicatecandidate.Label}
-	default:
-		return nil, &NotSingularError{duplicatecandidate.Label}
-	}
+	return onlyOne(nodes, err, duplicatecandidate.Label)
 }
 
 // sqlRead is sqlAll for Read: the written statement when the query is

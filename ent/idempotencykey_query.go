@@ -586,17 +586,7 @@ func (c *IdempotencyKeyClient) Read(ctx context.Context, id int) (*IdempotencyKe
 		}
 	})
 	nodes, err := withInterceptors[[]*IdempotencyKey](ctx, q, read, q.inters)
-	if err != nil {
-		return nil, err
-	}
-	switch len(nodes) {
-	case 1:
-		return nodes[0], nil
-	case 0:
-		return nil, &NotFoundError{idempotencykey.Label}
-	default:
-		return nil, &NotSingularError{idempotencykey.Label}
-	}
+	return onlyOne(nodes, err, idempotencykey.Label)
 }
 
 // sqlRead is sqlAll for Read: the written statement when the query is

@@ -840,17 +840,7 @@ func (c *LeadClient) Read(ctx context.Context, id int) (*Lead, error) {
 		}
 	})
 	nodes, err := withInterceptors[[]*Lead](ctx, q, read, q.inters)
-	if err != nil {
-		return nil, err
-	}
-	switch len(nodes) {
-	case 1:
-		return nodes[0], nil
-	case 0:
-		return nil, &NotFoundError{lead.Label}
-	default:
-		return nil, &NotSingularError{lead.Label}
-	}
+	return onlyOne(nodes, err, lead.Label)
 }
 
 // sqlRead is sqlAll for Read: the written statement when the query is

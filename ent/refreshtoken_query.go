@@ -661,17 +661,7 @@ func (c *RefreshTokenClient) Read(ctx context.Context, id int) (*RefreshToken, e
 		}
 	})
 	nodes, err := withInterceptors[[]*RefreshToken](ctx, q, read, q.inters)
-	if err != nil {
-		return nil, err
-	}
-	switch len(nodes) {
-	case 1:
-		return nodes[0], nil
-	case 0:
-		return nil, &NotFoundError{refreshtoken.Label}
-	default:
-		return nil, &NotSingularError{refreshtoken.Label}
-	}
+	return onlyOne(nodes, err, refreshtoken.Label)
 }
 
 // sqlRead is sqlAll for Read: the written statement when the query is

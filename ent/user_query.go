@@ -782,17 +782,7 @@ func (c *UserClient) Read(ctx context.Context, id int) (*User, error) {
 		}
 	})
 	nodes, err := withInterceptors[[]*User](ctx, q, read, q.inters)
-	if err != nil {
-		return nil, err
-	}
-	switch len(nodes) {
-	case 1:
-		return nodes[0], nil
-	case 0:
-		return nil, &NotFoundError{user.Label}
-	default:
-		return nil, &NotSingularError{user.Label}
-	}
+	return onlyOne(nodes, err, user.Label)
 }
 
 // sqlRead is sqlAll for Read: the written statement when the query is
