@@ -48,14 +48,7 @@ func TestReadAnswersAsGet(t *testing.T) {
 		for _, v := range viewers {
 			for _, l := range leads {
 				name := fmt.Sprintf("%s reads %s", v.name, l.Email)
-				sent.Reset()
-				got, readErr := db.Client.Lead.Read(v.ctx, l.ID)
-				read := sent.Recorded()
-				sent.Reset()
-				want, getErr := db.Client.Lead.Get(v.ctx, l.ID)
-				if !reflect.DeepEqual(read, sent.Recorded()) {
-					t.Errorf("%s: sent %v, Get sent %v", name, read, sent.Recorded())
-				}
+				got, readErr, want, getErr := readAndGet(t, name, db.Client, sent, v.ctx, l.ID)
 				switch {
 				case getErr != nil:
 					if readErr == nil || ent.IsNotFound(readErr) != ent.IsNotFound(getErr) ||
@@ -110,13 +103,7 @@ func TestReadKeepsWhatInterceptorsAdd(t *testing.T) {
 			t.Run(tc.name, func(t *testing.T) {
 				db, sent := testutil.CountStatements(plain)
 				db.Client.Lead.Intercept(tc.inter)
-				got, readErr := db.Client.Lead.Read(ctx, l.ID)
-				read := sent.Recorded()
-				sent.Reset()
-				want, getErr := db.Client.Lead.Get(ctx, l.ID)
-				if !reflect.DeepEqual(read, sent.Recorded()) {
-					t.Errorf("sent %v, Get sent %v", read, sent.Recorded())
-				}
+				got, readErr, want, getErr := readAndGet(t, tc.name, db.Client, sent, ctx, l.ID)
 				if !tc.found {
 					if !ent.IsNotFound(readErr) || !ent.IsNotFound(getErr) {
 						t.Errorf("got %v, %v (Get: %v); want not found", got, readErr, getErr)
@@ -181,4 +168,19 @@ func TestReadSkipsTheBuilders(t *testing.T) {
 			}
 		}
 	})
+}
+
+// readAndGet reads the lead with Read and then with Get, and fails the test
+// (naming the case) if the two sent different statements or arguments.
+func readAndGet(t *testing.T, name string, c *ent.Client, sent *testutil.Statements, ctx context.Context, id int) (got *ent.Lead, readErr error, want *ent.Lead, getErr error) {
+	t.Helper()
+	sent.Reset()
+	got, readErr = c.Lead.Read(ctx, id)
+	read := sent.Recorded()
+	sent.Reset()
+	want, getErr = c.Lead.Get(ctx, id)
+	if !reflect.DeepEqual(read, sent.Recorded()) {
+		t.Errorf("%s: Read sent %v, Get sent %v", name, read, sent.Recorded())
+	}
+	return got, readErr, want, getErr
 }
