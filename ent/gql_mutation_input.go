@@ -9,16 +9,15 @@ import (
 
 // CreateLeadInput represents a mutation input for creating leads.
 type CreateLeadInput struct {
-	Email         string
-	FirstName     string
-	LastName      string
-	Phone         *string
-	Source        *lead.Source
-	Status        *lead.Status
-	Score         *int
-	CustomFields  *customfields.Fields
-	AssigneeID    *int
-	MergedLeadIDs []int
+	Email        string
+	FirstName    string
+	LastName     string
+	Phone        *string
+	Source       *lead.Source
+	Status       *lead.Status
+	Score        *int
+	CustomFields *customfields.Fields
+	AssigneeID   *int
 }
 
 // Mutate applies the CreateLeadInput on the LeadMutation builder.
@@ -44,9 +43,6 @@ func (i *CreateLeadInput) Mutate(m *LeadMutation) {
 	if v := i.AssigneeID; v != nil {
 		m.SetAssigneeID(*v)
 	}
-	if v := i.MergedLeadIDs; len(v) > 0 {
-		m.AddMergedLeadIDs(v...)
-	}
 }
 
 // SetInput applies the change-set in the CreateLeadInput on the LeadCreate builder.
@@ -57,21 +53,18 @@ func (c *LeadCreate) SetInput(i CreateLeadInput) *LeadCreate {
 
 // UpdateLeadInput represents a mutation input for updating leads.
 type UpdateLeadInput struct {
-	Email               *string
-	FirstName           *string
-	LastName            *string
-	ClearPhone          bool
-	Phone               *string
-	ClearSource         bool
-	Source              *lead.Source
-	Status              *lead.Status
-	Score               *int
-	CustomFields        *customfields.Fields
-	ClearAssignee       bool
-	AssigneeID          *int
-	ClearMergedLeads    bool
-	AddMergedLeadIDs    []int
-	RemoveMergedLeadIDs []int
+	Email         *string
+	FirstName     *string
+	LastName      *string
+	ClearPhone    bool
+	Phone         *string
+	ClearSource   bool
+	Source        *lead.Source
+	Status        *lead.Status
+	Score         *int
+	CustomFields  *customfields.Fields
+	ClearAssignee bool
+	AssigneeID    *int
 }
 
 // Mutate applies the UpdateLeadInput on the LeadMutation builder.
@@ -111,15 +104,6 @@ func (i *UpdateLeadInput) Mutate(m *LeadMutation) {
 	}
 	if v := i.AssigneeID; v != nil {
 		m.SetAssigneeID(*v)
-	}
-	if i.ClearMergedLeads {
-		m.ClearMergedLeads()
-	}
-	if v := i.AddMergedLeadIDs; len(v) > 0 {
-		m.AddMergedLeadIDs(v...)
-	}
-	if v := i.RemoveMergedLeadIDs; len(v) > 0 {
-		m.RemoveMergedLeadIDs(v...)
 	}
 }
 

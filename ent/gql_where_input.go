@@ -1256,10 +1256,6 @@ type LeadWhereInput struct {
 	// "assignee" edge predicates.
 	HasAssignee     *bool             `json:"hasAssignee,omitempty"`
 	HasAssigneeWith []*UserWhereInput `json:"hasAssigneeWith,omitempty"`
-
-	// "merged_leads" edge predicates.
-	HasMergedLeads     *bool             `json:"hasMergedLeads,omitempty"`
-	HasMergedLeadsWith []*LeadWhereInput `json:"hasMergedLeadsWith,omitempty"`
 }
 
 // AddPredicates adds custom predicates to the where input to be used during the filtering phase.
@@ -1711,24 +1707,6 @@ func (i *LeadWhereInput) P() (predicate.Lead, error) {
 			with = append(with, p)
 		}
 		predicates = append(predicates, lead.HasAssigneeWith(with...))
-	}
-	if i.HasMergedLeads != nil {
-		p := lead.HasMergedLeads()
-		if !*i.HasMergedLeads {
-			p = lead.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasMergedLeadsWith) > 0 {
-		with := make([]predicate.Lead, 0, len(i.HasMergedLeadsWith))
-		for _, w := range i.HasMergedLeadsWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasMergedLeadsWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, lead.HasMergedLeadsWith(with...))
 	}
 	switch len(predicates) {
 	case 0:

@@ -1,12 +1,14 @@
 package graph_test
 
 import (
+	"bytes"
 	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/leadron/leadron/ent"
 	"github.com/leadron/leadron/ent/auditevent"
+	"github.com/leadron/leadron/internal/account"
 	"github.com/leadron/leadron/internal/store"
 	"github.com/leadron/leadron/internal/testutil"
 )
@@ -98,6 +100,33 @@ func TestAPIKeyMutations(t *testing.T) {
 		}
 		if got := strings.Join(actions, ","); got != "api_key.created,api_key.revoked,api_key.created,api_key.rolled" {
 			t.Errorf("audit actions %s", got)
+		}
+	})
+}
+
+// A member's session cannot roll another user's key (its new secret would
+// act as that user) nor revoke one (api_keys:delete): the data layer's
+// rule answers the same in GraphQL as in REST.
+func TestMemberCannotTakeOverKeys(t *testing.T) {
+	testutil.EachDB(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db)
+		k, _, err := account.CreateAPIKey(w.acme.System(live), db.Client, account.KeyInput{Name: "owner's", OwnerID: w.acme.OwnerID, Scopes: []string{"full_access"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := w.Codec.Encode(k.ID)
+		member := map[string]string{"Authorization": "Bearer " + w.login(t, "member@acme.test")}
+		for _, tc := range []struct{ name, query, code string }{
+			{"roll", `mutation($id: ID!) { rollAPIKey(id: $id) { key } }`, "forbidden"},
+			{"revoke", `mutation($id: ID!) { revokeAPIKey(id: $id) { id } }`, "insufficient_scope"},
+		} {
+			res := w.post(t, member, tc.query, map[string]any{"id": id})
+			if got := strings.Join(res.codes(), ","); got != tc.code || strings.Contains(res.Body, "ldr_live_sk_") {
+				t.Errorf("%s the owner's key as a member: %s, want %s", tc.name, res.Body, tc.code)
+			}
+		}
+		if now := db.Client.APIKey.GetX(w.acme.System(live), k.ID); now.RevokedAt != nil || !bytes.Equal(now.KeyHash, k.KeyHash) {
+			t.Error("the owner's key was revoked or rolled")
 		}
 	})
 }

@@ -56,7 +56,13 @@ func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 		case code == "NOT_FOUND":
 			return fromApp(out, apperr.New(apperr.NotFound, "Resource not found"))
 		}
-		if e, ok := errmap.Classify(err); ok {
+		field, isInput := "", false
+		if gerr.Err != nil {
+			field, isInput = inputField(ctx, gerr)
+		}
+		// A scalar's decoder may fail with io.ErrUnexpectedEOF on a cut-off
+		// value (a cursor): at an argument that is bad input, not an outage.
+		if e, ok := errmap.Classify(err); ok && !(isInput && e.Code == apperr.ServiceUnavailable) {
 			return fromApp(out, e)
 		}
 		if gerr.Err == nil {
@@ -64,7 +70,7 @@ func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 			// validator, the limits below, or a library.
 			return document(ctx, log, out, gerr, code)
 		}
-		if field, ok := inputField(ctx, gerr); ok {
+		if isInput {
 			// A scalar refused an argument or input value (a bad cursor,
 			// time or map). Its text may be a decoder's, so it is replaced.
 			return fromApp(atField(ctx, out), apperr.Invalid(field, apperr.FieldInvalid, "Invalid value for "+field))

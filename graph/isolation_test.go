@@ -1,6 +1,8 @@
 package graph_test
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -10,6 +12,7 @@ import (
 	"github.com/leadron/leadron/internal/apitest"
 	"github.com/leadron/leadron/internal/leadops"
 	"github.com/leadron/leadron/internal/lifecycle"
+	"github.com/leadron/leadron/internal/scope"
 	"github.com/leadron/leadron/internal/store"
 	"github.com/leadron/leadron/internal/testutil"
 )
@@ -167,6 +170,59 @@ func TestLeadsListLikeREST(t *testing.T) {
 			rest := w.Do(t, apitest.Request{Method: "GET", Path: "/v1/leads?sort=createdAt&includeArchived=" + fmt.Sprint(strings.Contains(tc.args, "includeArchived: true")), Key: w.keys.full})
 			if n := len(rest.JSON(t)["data"].([]any)); !strings.Contains(tc.args, "where") && n != len(got) {
 				t.Errorf("REST lists %d leads, GraphQL %d", n, len(got))
+			}
+		}
+	})
+}
+
+// No write attaches leads to a survivor except a merge: GraphQL's inputs
+// have no merged-leads edge, and the data layer refuses the edge and a
+// merged_into of another tenant or environment, so no tenant can archive
+// another's leads or read them through the edge.
+func TestMergeEdgeIsNotWritable(t *testing.T) {
+	testutil.EachDB(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db)
+		for _, tc := range []struct{ name, query string }{
+			{"create", `mutation($ids: [ID!]) { createLead(input: {email: "x@acme.test", firstName: "X", lastName: "Y", mergedLeadIDs: $ids}) { id } }`},
+			{"update", `mutation($id: ID!, $ids: [ID!]) { updateLead(id: $id, input: {addMergedLeadIDs: $ids}) { id } }`},
+			{"filter", `query($ids: [ID!]) { leads(first: 5, where: {hasMergedLeadsWith: [{idIn: $ids}]}) { totalCount } }`},
+		} {
+			res := w.as(t, w.keys.full, tc.query, map[string]any{"id": w.mine, "ids": []string{w.theirs, w.mineSandbox}})
+			if len(res.Errors) == 0 || dig(res.Data, "createLead") != nil || dig(res.Data, "updateLead") != nil || dig(res.Data, "leads") != nil {
+				t.Errorf("%s through the merged-leads edge was accepted: %s", tc.name, res.Body)
+			}
+		}
+
+		ctx := w.acme.As(live, scope.ForRole(scope.RoleOwner))
+		decode := func(id string) int {
+			n, err := w.Codec.Decode(id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		mine, theirs, sandboxLead := decode(w.mine), decode(w.theirs), decode(w.mineSandbox)
+		other := w.acme.NewLead(t, db.Client, live, "other@acme.test")
+		for _, tc := range []struct {
+			name  string
+			write func(c *ent.Client) error
+		}{
+			{"the edge, another tenant's lead", func(c *ent.Client) error { return c.Lead.UpdateOneID(mine).AddMergedLeadIDs(theirs).Exec(ctx) }},
+			{"the edge, own lead", func(c *ent.Client) error { return c.Lead.UpdateOneID(mine).AddMergedLeadIDs(other.ID).Exec(ctx) }},
+			{"merged_into another tenant's lead", func(c *ent.Client) error { return c.Lead.UpdateOneID(mine).SetMergedInto(theirs).Exec(ctx) }},
+			{"merged_into another environment's lead", func(c *ent.Client) error { return c.Lead.UpdateOneID(mine).SetMergedInto(sandboxLead).Exec(ctx) }},
+		} {
+			err := store.InTx(ctx, db.Client, tc.write)
+			if !errors.Is(err, lifecycle.ErrMergeEdge) {
+				t.Errorf("%s: %v, want ErrMergeEdge", tc.name, err)
+			}
+		}
+		for _, l := range []struct {
+			ctx context.Context
+			id  int
+		}{{w.globex.System(live), theirs}, {w.acme.System(sandbox), sandboxLead}, {w.acme.System(live), mine}} {
+			if got := db.Client.Lead.GetX(l.ctx, l.id); got.MergedInto != nil {
+				t.Errorf("lead %d was merged into %d", l.id, *got.MergedInto)
 			}
 		}
 	})

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"entgo.io/ent/dialect"
 	"github.com/leadron/leadron/ent"
 	"github.com/leadron/leadron/ent/auditevent"
 	"github.com/leadron/leadron/internal/apitest"
@@ -298,6 +299,13 @@ func TestErrors(t *testing.T) {
 			{"bad time", w.keys.full, `mutation { createAPIKey(input: {name: "k", scopes: ["leads:read"], expiresAt: "soon"}) { key } }`, nil, 200, "validation_failed", "expiresAt"},
 			{"roll grace too long", w.keys.full, `mutation($id: ID!) { rollAPIKey(id: $id, expiresInSeconds: 999999999) { key } }`, nil, 200, "validation_failed", "expiresInSeconds"},
 			{"bad cursor", w.keys.full, `{ leads(first: 1, after: "bm90IGEgY3Vyc29y") { totalCount } }`, nil, 200, "validation_failed", "after"},
+			// "garbage" decodes to a cut-off value: the decoder's unexpected
+			// EOF is the client's, not a lost database connection.
+			{"cursor that ends early", w.keys.full, `{ leads(first: 1, after: "garbage") { totalCount } }`, nil, 200, "validation_failed", "after"},
+			{"NUL in a name", w.keys.full, createQ, lead(map[string]any{"firstName": "a\x00b"}), 200, "validation_failed", "firstName"},
+			{"NUL in an update", w.keys.full, `mutation($id: ID!) { updateLead(id: $id, input: {lastName: "x\u0000"}) { id } }`, map[string]any{"id": w.mine}, 200, "validation_failed", "lastName"},
+			{"NUL in a key's name", w.keys.full, `mutation { createAPIKey(input: {name: "k\u0000", scopes: ["leads:read"]}) { key } }`, nil, 200, "validation_failed", "name"},
+			{"cursor that ends early, backwards", w.keys.full, `{ leads(last: 1, before: "garbage") { totalCount } }`, nil, 200, "validation_failed", "before"},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				if tc.vars == nil && strings.Contains(tc.query, "$id") {
@@ -320,6 +328,23 @@ func TestErrors(t *testing.T) {
 		}
 		if n := w.db.Client.Lead.Query().CountX(w.acme.System(live)); n != 1 {
 			t.Errorf("%d leads after only failed writes, want 1", n)
+		}
+	})
+}
+
+// A filter with a NUL character reaches the database (no input check
+// names it): PostgreSQL refuses the text, and that is the client's bad
+// input, never an internal error. SQLite matches nothing.
+func TestFilterWithNULIsBadInput(t *testing.T) {
+	testutil.EachDB(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db)
+		res := w.as(t, w.keys.full, `{ leads(first: 1, where: {emailContains: "a\u0000"}) { totalCount } }`, nil)
+		want := ""
+		if db.Dialect == dialect.Postgres {
+			want = "validation_failed"
+		}
+		if got := strings.Join(res.codes(), ","); got != want {
+			t.Errorf("codes %q, want %q: %s", got, want, res.Body)
 		}
 	})
 }

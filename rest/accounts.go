@@ -9,16 +9,16 @@ import (
 // accountRoutes registers the routes that manage access to a tenant: its API
 // keys, its users and its audit log.
 func (a *api) accountRoutes(r chi.Router) {
-	keys := scopes(scope.APIKeys)
+	keys := a.scopes(scope.APIKeys)
 	r.With(keys.read).Get("/api-keys", a.listAPIKeys)
 	r.With(keys.write).Post("/api-keys", a.createAPIKey)
-	r.With(keys.write).Delete("/api-keys/{id}", a.revokeAPIKey)
+	r.With(keys.delete).Delete("/api-keys/{id}", a.revokeAPIKey)
 	r.With(keys.write).Post("/api-keys/{id}/roll", a.rollAPIKey)
-	users := scopes(scope.Users)
+	users := a.scopes(scope.Users)
 	// Any caller may ask who it is, so /users/me needs no scope.
 	r.Get("/users/me", a.currentUser)
 	r.With(users.read).Get("/users", a.listUsers)
 	r.With(users.read).Get("/users/{id}", a.getUser)
 	// The log is append-only: there is no route to change or delete events.
-	r.With(scopes(scope.Audit).read).Get("/audit-events", a.listAuditEvents)
+	r.With(a.scopes(scope.Audit).read).Get("/audit-events", a.listAuditEvents)
 }

@@ -1,6 +1,8 @@
 package rest_test
 
 import (
+	"context"
+	"errors"
 	"maps"
 	"regexp"
 	"slices"
@@ -10,9 +12,13 @@ import (
 
 	"github.com/leadron/leadron/ent/apikey"
 	"github.com/leadron/leadron/ent/auditevent"
+	"github.com/leadron/leadron/internal/account"
 	"github.com/leadron/leadron/internal/apitest"
+	"github.com/leadron/leadron/internal/rule"
+	"github.com/leadron/leadron/internal/scope"
 	"github.com/leadron/leadron/internal/store"
 	"github.com/leadron/leadron/internal/testutil"
+	"github.com/leadron/leadron/internal/viewer"
 	"github.com/leadron/leadron/rest"
 )
 
@@ -139,8 +145,8 @@ func TestAPIKeyLifecycle(t *testing.T) {
 			{Name: "revoking again is a no-op", Request: apitest.Request{Method: "DELETE", Path: "/v1/api-keys/" + id, Key: w.keys.full}, Status: 204},
 			{Name: "a revoked key cannot be rolled", Request: roll(""), Status: 409, Contains: []string{`"code":"conflict"`}},
 			{Name: "a revoked key is listed as revoked", Request: list, Status: 200, Contains: []string{`"revokedAt":"`}, NotContains: []string{third}},
-			{Name: "a key without api_keys:write cannot revoke", Request: apitest.Request{Method: "DELETE", Path: "/v1/api-keys/" + id, Key: w.keys.readOnly},
-				Status: 403, Contains: []string{"'api_keys:write'"}},
+			{Name: "a key without api_keys:delete cannot revoke", Request: apitest.Request{Method: "DELETE", Path: "/v1/api-keys/" + id, Key: w.keys.readOnly},
+				Status: 403, Contains: []string{"'api_keys:delete'"}},
 		})
 
 		// Each write is in the log, with its actor and key.
@@ -178,6 +184,56 @@ func TestAPIKeyLifecycle(t *testing.T) {
 
 // A key revoked on one instance stops working on every other within
 // KeyCacheTTL, however recently the other instance cached it.
+// A member may roll only the keys they created: a rolled key's new secret
+// acts as the key's owner, so rolling the owner's key would hand the
+// member the owner's rights. Revoking needs api_keys:delete, which a member
+// does not have. Owners and admins manage every key of the tenant.
+func TestManagingOthersKeys(t *testing.T) {
+	testutil.EachDB(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db)
+		admin, member := w.User(t, w.acme, "admin@acme.test", "admin"), w.member
+		keyOf := func(userID int, scopes ...string) (id, plain string) {
+			k, plain, err := account.CreateAPIKey(w.acme.System(live), db.Client, account.KeyInput{Name: "k", OwnerID: userID, Scopes: scopes})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return w.Codec.Encode(k.ID), plain
+		}
+		// Each actor holds every api_keys scope; its role decides the rest.
+		asMember := w.keys.member
+		_, asAdmin := keyOf(admin.ID, "full_access")
+		ownersKey, ownersSecret := keyOf(w.acme.OwnerID, "full_access")
+		membersKey, _ := keyOf(member.ID, "leads:read")
+		secondMembersKey, _ := keyOf(member.ID, "leads:read")
+		roll := func(id, as string) apitest.Request {
+			return apitest.Request{Method: "POST", Path: "/v1/api-keys/" + id + "/roll", Key: as}
+		}
+		revoke := func(id, as string) apitest.Request {
+			return apitest.Request{Method: "DELETE", Path: "/v1/api-keys/" + id, Key: as}
+		}
+		w.Run(t, []apitest.Scenario{
+			{Name: "a member cannot roll the owner's key", Request: roll(ownersKey, asMember), Status: 403,
+				Contains: []string{`"code":"forbidden"`}, NotContains: []string{`"key":`}},
+			{Name: "so the owner's secret still works", Request: leadsWith(ownersSecret), Status: 200},
+			{Name: "a member cannot revoke the owner's key", Request: revoke(ownersKey, asMember), Status: 403,
+				Contains: []string{`"code":"insufficient_scope"`, "'api_keys:delete'"}},
+			{Name: "nor their own", Request: revoke(membersKey, asMember), Status: 403, Contains: []string{"'api_keys:delete'"}},
+			{Name: "the owner's key survived", Request: leadsWith(ownersSecret), Status: 200},
+			{Name: "a member rolls their own key", Request: roll(membersKey, asMember), Status: 200, Contains: []string{`"key":"ldr_live_sk_`}},
+			{Name: "an admin rolls the owner's key", Request: roll(ownersKey, asAdmin), Status: 200, Contains: []string{`"key":"ldr_live_sk_`}},
+			{Name: "an admin revokes a member's key", Request: revoke(secondMembersKey, asAdmin), Status: 204},
+		})
+		// The data layer holds the rule, whatever the adapter: a member's
+		// viewer cannot update another user's key there either.
+		v := viewer.NewContext(context.Background(), &viewer.Viewer{Kind: viewer.KindUser, TenantID: w.acme.ID, Environment: live,
+			UserID: member.ID, Role: scope.RoleMember, Scopes: scope.ForRole(scope.RoleMember)})
+		err := db.Client.APIKey.UpdateOneID(mustDecode(t, w, ownersKey)).SetName("mine now").Exec(v)
+		if !errors.Is(err, rule.ErrNotYours) {
+			t.Errorf("a member renaming the owner's key: %v, want ErrNotYours", err)
+		}
+	})
+}
+
 func TestRevocationReachesOtherInstances(t *testing.T) {
 	testutil.EachDB(t, func(t *testing.T, db *store.DB) {
 		w := newWorld(t, db)

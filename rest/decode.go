@@ -16,6 +16,7 @@ import (
 	"github.com/go-json-experiment/json/jsontext"
 	"github.com/leadron/leadron/internal/apperr"
 	"github.com/leadron/leadron/internal/errmap"
+	"github.com/leadron/leadron/internal/text"
 )
 
 // object is a request body: one JSON object, read strictly. Field decoding
@@ -242,7 +243,24 @@ func member[T any](o *object, name, what string) opt[T] {
 		o.invalid(name, name+" must be "+what)
 		return opt[T]{}
 	}
+	if !validText(v) {
+		// JSON may escape a NUL (\u0000); no stored text may hold one.
+		o.invalid(name, name+" must be UTF-8 text without NUL characters")
+		return opt[T]{}
+	}
 	return opt[T]{Set: true, V: v}
+}
+
+// validText reports whether a decoded string, or each string of a list,
+// is text Leadron stores (internal/text).
+func validText(v any) bool {
+	switch v := v.(type) {
+	case string:
+		return text.Valid(v)
+	case []string:
+		return !slices.ContainsFunc(v, func(s string) bool { return !text.Valid(s) })
+	}
+	return true
 }
 
 // decodeValue decodes one valid JSON value as encoding/json would into a

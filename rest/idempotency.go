@@ -14,6 +14,7 @@ import (
 	"github.com/leadron/leadron/ent/idempotencykey"
 	"github.com/leadron/leadron/internal/apperr"
 	"github.com/leadron/leadron/internal/errmap"
+	"github.com/leadron/leadron/internal/text"
 )
 
 // IdempotencyTTL is how long a stored response is replayed.
@@ -34,7 +35,7 @@ func (a *api) idempotent(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		if len(key) > maxIdempotencyKeyLen || strings.IndexFunc(key, unicode.IsControl) >= 0 {
+		if len(key) > maxIdempotencyKeyLen || !text.Valid(key) || strings.IndexFunc(key, unicode.IsControl) >= 0 {
 			fail(w, r, apperr.Invalid("Idempotency-Key", apperr.FieldInvalid, "Idempotency-Key must be at most 255 printable characters"))
 			return
 		}

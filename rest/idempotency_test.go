@@ -33,6 +33,8 @@ func TestIdempotencyKey(t *testing.T) {
 					t.Errorf("replay differs or is unmarked:\n%s\n%s", res1.Body, res.Body)
 				}
 			}},
+			{Name: "a replay needs the route's scope", Request: post(w.keys.readOnly, "k-1", first), Status: 403,
+				Contains: []string{`"code":"insufficient_scope"`, "'leads:write'"}, NotContains: []string{"idem@acme.test"}},
 			{Name: "same key, other body", Request: post(w.keys.full, "k-1", `{"email":"other@acme.test","firstName":"I","lastName":"D"}`), Status: 422,
 				Contains: []string{`"code":"idempotency_key_reused"`}},
 			{Name: "same key in the sandbox is another key", Request: post(w.keys.sandbox, "k-1", first), Status: 201},

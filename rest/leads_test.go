@@ -7,7 +7,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/leadron/leadron/ent"
 	"github.com/leadron/leadron/ent/auditevent"
+	"github.com/leadron/leadron/ent/lead"
 	"github.com/leadron/leadron/internal/apitest"
 	"github.com/leadron/leadron/internal/store"
 	"github.com/leadron/leadron/internal/testutil"
@@ -234,4 +236,47 @@ func mustDecode(t *testing.T, w *world, id string) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// Text with a NUL character or bytes that are not UTF-8 is a field error
+// on both databases (PostgreSQL refuses such text with an error of its
+// own), wherever it arrives: a body, a query parameter or a header. A
+// User-Agent is recorded, not refused: it is cleaned for the audit log.
+func TestTextWithNULOrBadUTF8(t *testing.T) {
+	testutil.EachDB(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db)
+		body := func(first string) string {
+			return `{"email":"text@acme.test","firstName":"` + first + `","lastName":"L"}`
+		}
+		w.Run(t, []apitest.Scenario{
+			{Name: "NUL in a lead's name", Request: apitest.Request{Method: "POST", Path: "/v1/leads", Key: w.keys.full, Body: body(`a\u0000b`)},
+				Status: 422, Check: hasFields("firstName")},
+			{Name: "NUL in a PATCH", Request: apitest.Request{Method: "PATCH", Path: "/v1/leads/" + w.mine, Key: w.keys.full, Body: `{"lastName":"x\u0000"}`},
+				Status: 422, Check: hasFields("lastName")},
+			{Name: "NUL in a search", Request: apitest.Request{Method: "GET", Path: "/v1/leads?q=a%00b", Key: w.keys.full},
+				Status: 422, Check: hasFields("q")},
+			{Name: "bad UTF-8 in a search", Request: apitest.Request{Method: "GET", Path: "/v1/leads?q=caf%E9", Key: w.keys.full},
+				Status: 422, Check: hasFields("q")},
+			{Name: "NUL in an audit filter", Request: apitest.Request{Method: "GET", Path: "/v1/audit-events?action=a%00b", Key: w.keys.full},
+				Status: 422, Check: hasFields("action")},
+			{Name: "NUL in a key's name", Request: apitest.Request{Method: "POST", Path: "/v1/api-keys", Key: w.keys.full,
+				Body: `{"name":"a\u0000b","environment":"live","scopes":["leads:read"]}`}, Status: 422, Check: hasFields("name")},
+			{Name: "NUL in a key's scopes", Request: apitest.Request{Method: "POST", Path: "/v1/api-keys", Key: w.keys.full,
+				Body: `{"name":"k","environment":"live","scopes":["leads:read\u0000"]}`}, Status: 422, Check: hasFields("scopes")},
+			{Name: "NUL in a login", Request: apitest.Request{Method: "POST", Path: "/v1/auth/login", Body: `{"email":"a\u0000@acme.test","password":"x"}`},
+				Status: 422, Check: hasFields("email")},
+			{Name: "bad UTF-8 in an Idempotency-Key", Request: apitest.Request{Method: "POST", Path: "/v1/leads", Key: w.keys.full, Body: body("I"),
+				Headers: map[string]string{"Idempotency-Key": "k-\xff"}}, Status: 422, Check: hasFields("Idempotency-Key")},
+			{Name: "a Latin-1 User-Agent still writes", Request: apitest.Request{Method: "POST", Path: "/v1/leads", Key: w.keys.full, Body: body("U"),
+				Headers: map[string]string{"User-Agent": "Mozilla/5.0 (caf\xe9)"}}, Status: 201},
+		})
+		ctx := w.acme.System(live)
+		ev := db.Client.AuditEvent.Query().Where(auditevent.Action("lead.created")).Order(ent.Desc(auditevent.FieldID)).FirstX(ctx)
+		if ev.UserAgent != "Mozilla/5.0 (caf\uFFFD)" {
+			t.Errorf("audit user agent %q, want the cleaned one", ev.UserAgent)
+		}
+		if n := db.Client.Lead.Query().Where(lead.Email("text@acme.test")).CountX(ctx); n != 1 {
+			t.Errorf("%d leads written, want only the Latin-1 User-Agent's", n)
+		}
+	})
 }

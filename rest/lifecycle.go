@@ -16,7 +16,7 @@ import (
 
 // lifecycleRoutes are a lead's duplicates, merge and activity timeline.
 func (a *api) lifecycleRoutes(r chi.Router) {
-	leads := scopes(scope.Leads)
+	leads := a.scopes(scope.Leads)
 	r.With(leads.read).Get("/leads/{id}/duplicates", a.listDuplicates)
 	r.With(leads.write).Post("/leads/{id}/merge", a.mergeLeads)
 	r.With(leads.read).Get("/leads/{id}/activities", a.listActivities)

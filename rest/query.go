@@ -17,6 +17,7 @@ import (
 
 	"github.com/leadron/leadron/internal/apperr"
 	"github.com/leadron/leadron/internal/ids"
+	"github.com/leadron/leadron/internal/text"
 )
 
 // Page sizes, as the brief sets them.
@@ -45,6 +46,9 @@ func newQuery(r *http.Request, allowed ...string) *query {
 			q.add(name, apperr.FieldUnknown, "Unknown query parameter '"+name+"'")
 		case len(q.vals[name]) > 1:
 			q.add(name, apperr.FieldInvalid, name+" may be given only once")
+		case !text.Valid(q.vals[name][0]):
+			// PostgreSQL refuses NUL and invalid UTF-8 in any text it is sent.
+			q.add(name, apperr.FieldInvalid, name+" must be UTF-8 text without NUL characters")
 		}
 	}
 	return q

@@ -68,11 +68,11 @@ func newRouter(d Deps, extra func(chi.Router)) http.Handler {
 	}
 
 	r.Group(func(r chi.Router) {
-		r.Use(d.Gate.Middleware, a.idempotent)
+		r.Use(d.Gate.Middleware)
 		if a.sessions != nil {
-			r.Post("/auth/logout", a.logout)
+			r.With(a.idempotent).Post("/auth/logout", a.logout)
 		}
-		leads := scopes(scope.Leads)
+		leads := a.scopes(scope.Leads)
 		r.With(leads.read).Get("/leads", a.listLeads)
 		r.With(leads.write).Post("/leads", a.createLead)
 		r.With(leads.read).Get("/leads/{id}", a.getLead)
@@ -88,17 +88,18 @@ func newRouter(d Deps, extra func(chi.Router)) http.Handler {
 	return r
 }
 
-// routeScopes are the three scope checks of a resource.
+// routeScopes are the three scope checks of a resource, each followed by
+// idempotency: a replay answers only a caller that may make the request.
 type routeScopes struct {
 	read, write, delete func(http.Handler) http.Handler
 }
 
-func scopes(res scope.Resource) routeScopes {
-	return routeScopes{
-		read:   requireScope(scope.Scope{Resource: res, Action: scope.Read}),
-		write:  requireScope(scope.Scope{Resource: res, Action: scope.Write}),
-		delete: requireScope(scope.Scope{Resource: res, Action: scope.Delete}),
+func (a *api) scopes(res scope.Resource) routeScopes {
+	guard := func(action scope.Action) func(http.Handler) http.Handler {
+		check := requireScope(scope.Scope{Resource: res, Action: action})
+		return func(next http.Handler) http.Handler { return check(a.idempotent(next)) }
 	}
+	return routeScopes{read: guard(scope.Read), write: guard(scope.Write), delete: guard(scope.Delete)}
 }
 
 // pathID decodes the {id} in the path as an ID of table. A malformed ID, an

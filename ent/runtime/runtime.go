@@ -41,11 +41,13 @@ func init() {
 
 	apikey.Hooks[1] = apikeyMixinHooks1[0]
 
-	apikey.Hooks[2] = apikeyHooks[0]
+	apikey.Hooks[2] = apikeyMixinHooks1[1]
 
-	apikey.Hooks[3] = apikeyHooks[1]
+	apikey.Hooks[3] = apikeyHooks[0]
 
-	apikey.Hooks[4] = apikeyHooks[2]
+	apikey.Hooks[4] = apikeyHooks[1]
+
+	apikey.Hooks[5] = apikeyHooks[2]
 	apikeyMixinInters1 := apikeyMixin[1].Interceptors()
 	apikey.Interceptors[0] = apikeyMixinInters1[0]
 	apikeyMixinFields0 := apikeyMixin[0].Fields()
@@ -99,6 +101,8 @@ func init() {
 	auditeventMixinHooks0 := auditeventMixin[0].Hooks()
 
 	auditevent.Hooks[1] = auditeventMixinHooks0[0]
+
+	auditevent.Hooks[2] = auditeventMixinHooks0[1]
 	auditeventMixinInters0 := auditeventMixin[0].Interceptors()
 	auditevent.Interceptors[0] = auditeventMixinInters0[0]
 	auditeventMixinFields0 := auditeventMixin[0].Fields()
@@ -148,7 +152,9 @@ func init() {
 
 	duplicatecandidate.Hooks[1] = duplicatecandidateMixinHooks0[0]
 
-	duplicatecandidate.Hooks[2] = duplicatecandidateHooks[0]
+	duplicatecandidate.Hooks[2] = duplicatecandidateMixinHooks0[1]
+
+	duplicatecandidate.Hooks[3] = duplicatecandidateHooks[0]
 	duplicatecandidateMixinInters0 := duplicatecandidateMixin[0].Interceptors()
 	duplicatecandidate.Interceptors[0] = duplicatecandidateMixinInters0[0]
 	duplicatecandidateMixinFields0 := duplicatecandidateMixin[0].Fields()
@@ -176,6 +182,8 @@ func init() {
 	idempotencykeyMixinHooks0 := idempotencykeyMixin[0].Hooks()
 
 	idempotencykey.Hooks[1] = idempotencykeyMixinHooks0[0]
+
+	idempotencykey.Hooks[2] = idempotencykeyMixinHooks0[1]
 	idempotencykeyMixinInters0 := idempotencykeyMixin[0].Interceptors()
 	idempotencykey.Interceptors[0] = idempotencykeyMixinInters0[0]
 	idempotencykeyMixinFields0 := idempotencykeyMixin[0].Fields()
@@ -227,23 +235,27 @@ func init() {
 
 	lead.Hooks[1] = leadMixinHooks1[0]
 
-	lead.Hooks[2] = leadHooks[0]
+	lead.Hooks[2] = leadMixinHooks1[1]
 
-	lead.Hooks[3] = leadHooks[1]
+	lead.Hooks[3] = leadHooks[0]
 
-	lead.Hooks[4] = leadHooks[2]
+	lead.Hooks[4] = leadHooks[1]
 
-	lead.Hooks[5] = leadHooks[3]
+	lead.Hooks[5] = leadHooks[2]
 
-	lead.Hooks[6] = leadHooks[4]
+	lead.Hooks[6] = leadHooks[3]
 
-	lead.Hooks[7] = leadHooks[5]
+	lead.Hooks[7] = leadHooks[4]
 
-	lead.Hooks[8] = leadHooks[6]
+	lead.Hooks[8] = leadHooks[5]
 
-	lead.Hooks[9] = leadHooks[7]
+	lead.Hooks[9] = leadHooks[6]
 
-	lead.Hooks[10] = leadHooks[8]
+	lead.Hooks[10] = leadHooks[7]
+
+	lead.Hooks[11] = leadHooks[8]
+
+	lead.Hooks[12] = leadHooks[9]
 	leadMixinInters1 := leadMixin[1].Interceptors()
 	lead.Interceptors[0] = leadMixinInters1[0]
 	leadMixinFields0 := leadMixin[0].Fields()
@@ -365,6 +377,8 @@ func init() {
 	refreshtokenMixinHooks0 := refreshtokenMixin[0].Hooks()
 
 	refreshtoken.Hooks[1] = refreshtokenMixinHooks0[0]
+
+	refreshtoken.Hooks[2] = refreshtokenMixinHooks0[1]
 	refreshtokenMixinInters0 := refreshtokenMixin[0].Interceptors()
 	refreshtoken.Interceptors[0] = refreshtokenMixinInters0[0]
 	refreshtokenFields := schema.RefreshToken{}.Fields()
@@ -402,6 +416,9 @@ func init() {
 			return next.Mutate(ctx, m)
 		})
 	}
+	tenantHooks := schema.Tenant{}.Hooks()
+
+	tenant.Hooks[1] = tenantHooks[0]
 	tenantInters := schema.Tenant{}.Interceptors()
 	tenant.Interceptors[0] = tenantInters[0]
 	tenantMixinFields0 := tenantMixin[0].Fields()
@@ -498,11 +515,13 @@ func init() {
 
 	user.Hooks[1] = userMixinHooks1[0]
 
-	user.Hooks[2] = userHooks[0]
+	user.Hooks[2] = userMixinHooks1[1]
 
-	user.Hooks[3] = userHooks[1]
+	user.Hooks[3] = userHooks[0]
 
-	user.Hooks[4] = userHooks[2]
+	user.Hooks[4] = userHooks[1]
+
+	user.Hooks[5] = userHooks[2]
 	userMixinInters1 := userMixin[1].Interceptors()
 	user.Interceptors[0] = userMixinInters1[0]
 	userMixinFields0 := userMixin[0].Fields()

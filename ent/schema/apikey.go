@@ -87,6 +87,8 @@ func (APIKey) Policy() ent.Policy {
 		},
 		Mutation: privacy.MutationPolicy{
 			rule.DenyIfNoViewer(),
+			rule.RequireDeleteScopeToSet(scope.APIKeys, "revoked_at"),
+			rule.OnlyOwnRowsBelowAdmin("owner_id"),
 			rule.AllowTenantMutationWithScope(scope.APIKeys),
 			privacy.AlwaysDenyRule(),
 		},

@@ -76,7 +76,10 @@ func (Lead) Fields() []ent.Field {
 func (Lead) Edges() []ent.Edge {
 	return []ent.Edge{
 		edge.To("assignee", User.Type).Field("assigned_to").Unique(),
+		// Leads are merged only by a merge (lifecycle.MergeOnlyByMerging):
+		// GraphQL may read mergedLeads but never write or filter by the edge.
 		edge.To("merged_leads", Lead.Type).
+			Annotations(entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput, entgql.SkipWhereInput)).
 			From("survivor").Field("merged_into").Unique().
 			Annotations(entgql.Skip(entgql.SkipAll)),
 	}
@@ -141,6 +144,7 @@ func (Lead) Hooks() []ent.Hook {
 		lifecycle.EnforceTransitions(),
 		// A merged lead stays archived.
 		lifecycle.KeepMergedArchived(),
+		lifecycle.MergeOnlyByMerging(),
 		normalizeLeadContact(),
 		bumpVersion(),
 		rule.UserInTenant("assignee", "assignedTo"),

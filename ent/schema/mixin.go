@@ -59,10 +59,10 @@ func (TenantMixin) Interceptors() []ent.Interceptor {
 	return []ent.Interceptor{rule.FilterTenant(false)}
 }
 
-// Hooks of the TenantMixin: creates take the viewer's tenant, and updates and
-// deletes touch only the viewer's tenant.
+// Hooks of the TenantMixin: creates take the viewer's tenant, updates and
+// deletes touch only the viewer's tenant, and text is valid (rule.ValidText).
 func (TenantMixin) Hooks() []ent.Hook {
-	return []ent.Hook{rule.ScopeMutations(false)}
+	return []ent.Hook{rule.ScopeMutations(false), rule.ValidText()}
 }
 
 // TenantEnvironmentMixin binds a row to one tenant and to its live or
@@ -91,9 +91,10 @@ func (TenantEnvironmentMixin) Interceptors() []ent.Interceptor {
 }
 
 // Hooks of the TenantEnvironmentMixin: creates take the viewer's tenant and
-// environment, and updates and deletes touch only the viewer's rows.
+// environment, updates and deletes touch only the viewer's rows, and text is
+// valid (rule.ValidText).
 func (TenantEnvironmentMixin) Hooks() []ent.Hook {
-	return []ent.Hook{rule.ScopeMutations(true)}
+	return []ent.Hook{rule.ScopeMutations(true), rule.ValidText()}
 }
 
 func validEnvironment(s string) error {

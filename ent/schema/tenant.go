@@ -67,3 +67,6 @@ func (Tenant) Policy() ent.Policy {
 func (Tenant) Interceptors() []ent.Interceptor {
 	return []ent.Interceptor{rule.FilterOwnTenant()}
 }
+
+// Hooks of the Tenant: its text is valid, as every type's (rule.ValidText).
+func (Tenant) Hooks() []ent.Hook { return []ent.Hook{rule.ValidText()} }

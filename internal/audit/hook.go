@@ -16,6 +16,7 @@ import (
 	gen "github.com/leadron/leadron/ent"
 	"github.com/leadron/leadron/internal/customfields"
 	"github.com/leadron/leadron/internal/diff"
+	"github.com/leadron/leadron/internal/text"
 	"github.com/leadron/leadron/internal/viewer"
 )
 
@@ -177,7 +178,7 @@ func record(ctx context.Context, tx *gen.Tx, resource, action string, id int, ch
 	}
 	c := tx.AuditEvent.Create().
 		SetAction(action).SetResourceType(resource).SetResourceID(id).
-		SetRequestID(v.Request.ID).SetIP(v.Request.IP).SetUserAgent(v.Request.UserAgent).
+		SetRequestID(v.Request.ID).SetIP(v.Request.IP).SetUserAgent(text.Clean(v.Request.UserAgent)).
 		SetChanges(changes)
 	actor, onBehalf := v.UserID, 0
 	if v.KeyOwnerID != 0 {

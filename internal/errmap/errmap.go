@@ -41,6 +41,10 @@ func Classify(err error) (*apperr.Error, bool) {
 		return apperr.New(apperr.Conflict, "The request conflicts with an existing resource"), true
 	case errors.Is(err, privacy.Deny):
 		return apperr.New(apperr.Forbidden, "You are not allowed to do this"), true
+	case badText(err):
+		// The adapters and rule.ValidText name the field where they can;
+		// this is the net under a filter or header they did not check.
+		return apperr.New(apperr.Validation, "Text must be UTF-8 without NUL characters"), true
 	case Unavailable(err):
 		return apperr.New(apperr.ServiceUnavailable, "The service is temporarily unavailable; retry shortly"), true
 	}
@@ -64,6 +68,14 @@ func Unavailable(err error) bool {
 		return true
 	}
 	return pgconn.Timeout(err)
+}
+
+// badText reports whether PostgreSQL refused text it was sent: a NUL
+// character or bytes that are not UTF-8 (SQLSTATE 22021), or a character
+// the database's encoding lacks (22P05).
+func badText(err error) bool {
+	pgErr, ok := errors.AsType[*pgconn.PgError](err)
+	return ok && (pgErr.Code == "22021" || pgErr.Code == "22P05")
 }
 
 // Validation converts an ent validation error into a field error named as

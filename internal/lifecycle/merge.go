@@ -239,3 +239,37 @@ func KeepMergedArchived() ent.Hook {
 		})
 	}
 }
+
+// ErrMergeEdge refuses a write that attaches leads to a survivor, or
+// detaches them, other than by Merge.
+var ErrMergeEdge = apperr.New(apperr.Forbidden, "Leads are merged only by a merge (mergeLeads, POST /v1/leads/{id}/merge)")
+
+// MergeOnlyByMerging is the Lead hook that keeps merges to Merge's path:
+// the survivor's merged_leads edge is never written directly, and a lead's
+// merged_into names a lead of the viewer's own tenant and environment. A
+// generated input (GraphQL's, say) that exposed the edge could otherwise
+// archive another tenant's leads and skip the merge's rules and audit.
+func MergeOnlyByMerging() ent.Hook {
+	return func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			lm, ok := m.(*gen.LeadMutation)
+			if !ok {
+				return next.Mutate(ctx, m)
+			}
+			if len(lm.MergedLeadsIDs()) > 0 || len(lm.RemovedMergedLeadsIDs()) > 0 || lm.MergedLeadsCleared() {
+				return nil, ErrMergeEdge
+			}
+			if survivor, set := lm.MergedInto(); set {
+				// Filtered to the viewer's tenant and environment, as every read.
+				found, err := lm.Client().Lead.Query().Where(lead.ID(survivor)).Exist(ctx)
+				if err != nil {
+					return nil, err
+				}
+				if !found {
+					return nil, ErrMergeEdge
+				}
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
@@ -18,6 +19,7 @@ import (
 	"github.com/leadron/leadron/ent/user"
 	"github.com/leadron/leadron/internal/apperr"
 	"github.com/leadron/leadron/internal/scope"
+	"github.com/leadron/leadron/internal/text"
 	"github.com/leadron/leadron/internal/viewer"
 )
 
@@ -150,6 +152,74 @@ func RequireDeleteScopeToArchive(r scope.Resource) privacy.MutationRule {
 			if err := requireScope(viewer.FromContext(ctx), scope.Scope{Resource: r, Action: scope.Delete}); !errors.Is(err, privacy.Allow) {
 				return err
 			}
+		}
+		return privacy.Skip
+	})
+}
+
+// ValidText is the hook that refuses NUL characters and invalid UTF-8 in
+// every text field a write sets (and in each string of a list field), as a
+// field error on that field: PostgreSQL would refuse them with an error of
+// its own, and SQLite would store them.
+func ValidText() ent.Hook {
+	return func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			for _, name := range m.Fields() {
+				v, _ := m.Field(name)
+				var ok bool
+				switch v := v.(type) {
+				case string:
+					ok = text.Valid(v)
+				case []string:
+					ok = !slices.ContainsFunc(v, func(s string) bool { return !text.Valid(s) })
+				default:
+					continue
+				}
+				if !ok {
+					field := apperr.CamelCase(name)
+					return nil, apperr.Invalid(field, apperr.FieldInvalid, field+" must be UTF-8 text without NUL characters")
+				}
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+}
+
+// RequireDeleteScopeToSet makes setting field (an API key's revoked_at)
+// need resource:delete, as a delete does: revoking ends a key as surely.
+func RequireDeleteScopeToSet(r scope.Resource, field string) privacy.MutationRule {
+	return privacy.MutationRuleFunc(func(ctx context.Context, m ent.Mutation) error {
+		if _, set := m.Field(field); set {
+			if err := requireScope(viewer.FromContext(ctx), scope.Scope{Resource: r, Action: scope.Delete}); !errors.Is(err, privacy.Allow) {
+				return err
+			}
+		}
+		return privacy.Skip
+	})
+}
+
+// ErrNotYours refuses a change to another user's row by a user below admin.
+var ErrNotYours = apperr.New(apperr.Forbidden, "Only its owner, or a tenant owner or admin, may change this")
+
+// OnlyOwnRowsBelowAdmin lets a user whose role is below admin change or
+// delete only the rows it owns (ownerField holds the owning user's ID).
+// Rolling another user's API key would hand the caller that key's secret,
+// and with it the other user's rights.
+func OnlyOwnRowsBelowAdmin(ownerField string) privacy.MutationRule {
+	return privacy.MutationRuleFunc(func(ctx context.Context, m ent.Mutation) error {
+		v := viewer.FromContext(ctx)
+		if v == nil || (v.Kind != viewer.KindUser && v.Kind != viewer.KindAPIKey) || v.Role == scope.RoleOwner || v.Role == scope.RoleAdmin || m.Op().Is(ent.OpCreate) {
+			return privacy.Skip
+		}
+		if !m.Op().Is(ent.OpUpdateOne | ent.OpDeleteOne) {
+			return ErrNotYours // no bulk change is narrowed to one's own rows
+		}
+		owner, err := m.OldField(ctx, ownerField)
+		if err != nil {
+			return err
+		}
+		if id, ok := owner.(int); !ok || id != v.UserID {
+			return ErrNotYours
 		}
 		return privacy.Skip
 	})

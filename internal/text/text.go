@@ -1,0 +1,24 @@
+// Package text says what text Leadron stores: valid UTF-8 without NUL
+// characters, which PostgreSQL refuses in every text column and parameter
+// (SQLite would keep them, so both databases are held to the stricter one).
+package text
+
+import (
+	"strings"
+	"unicode/utf8"
+)
+
+// Valid reports whether s is UTF-8 without NUL characters.
+func Valid(s string) bool {
+	return utf8.ValidString(s) && strings.IndexByte(s, 0) < 0
+}
+
+// Clean makes s valid: invalid bytes become U+FFFD and NULs are dropped.
+// It is for text a client does not choose to send as data, such as a
+// User-Agent recorded in the audit log, which must never fail a write.
+func Clean(s string) string {
+	if Valid(s) {
+		return s
+	}
+	return strings.ToValidUTF8(strings.ReplaceAll(s, "\x00", ""), "\uFFFD")
+}
