@@ -59,7 +59,7 @@ func newHandler(d Deps, tr graphql.Transport) http.Handler {
 		d.RequestTimeout = DefaultRequestTimeout
 	}
 	es := NewExecutableSchema(Config{Resolvers: NewResolver(d.Client, d.ForgetKey)})
-	srv := handler.New(costed{es})
+	srv := handler.New(newCosted(es))
 	srv.AddTransport(tr)
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.SetParserTokenLimit(MaxTokens)

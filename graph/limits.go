@@ -77,7 +77,7 @@ func (l *limits) MutateOperationContext(ctx context.Context, oc *graphql.Operati
 	}
 	if cost := complexity.Calculate(ctx, l.es, oc.Operation, oc.Variables); cost > MaxComplexity {
 		return tooComplex(oc.Operation.Position, fmt.Sprintf(
-			"The operation costs %d, more than the limit of %d: each field costs 1, and a connection's selection counts once per row that first or last asks for", cost, MaxComplexity))
+			"The operation costs %d, more than the limit of %d: each field costs 1, and a connection's or list's selection counts once per row that first or last asks for (100 for a plain list)", cost, MaxComplexity))
 	}
 	return nil
 }
@@ -217,9 +217,44 @@ func tooComplex(pos *ast.Position, message string) *gqlerror.Error {
 }
 
 // costed is the executable schema with connection costs: a field taking
-// first or last costs its selection once per row it may return, and nodes
-// once per ID, so nested connections multiply as their SQL would.
-type costed struct{ graphql.ExecutableSchema }
+// first or last costs its selection once per row it may return, nodes once
+// per ID, and a plain list of objects (a lead's duplicates, its merged
+// leads) once per row of the most it may hold (MaxPage), so nested lists
+// multiply as their SQL would.
+type costed struct {
+	graphql.ExecutableSchema
+	// lists holds "Type.field" for every field whose type is a list of
+	// objects without first or last.
+	lists map[string]bool
+}
+
+func newCosted(es graphql.ExecutableSchema) costed {
+	lists := map[string]bool{}
+	schema := es.Schema()
+	for name, def := range schema.Types {
+		if def.Kind != ast.Object || strings.HasPrefix(name, "__") || def.Fields.ForName("pageInfo") != nil {
+			// Introspection is bounded by the schema's size, and a
+			// connection's edges by the first or last it was given.
+			continue
+		}
+		for _, f := range def.Fields {
+			elem := f.Type
+			if elem.Elem == nil {
+				continue
+			}
+			for elem.Elem != nil {
+				elem = elem.Elem
+			}
+			if t := schema.Types[elem.NamedType]; t == nil || (t.Kind != ast.Object && t.Kind != ast.Interface && t.Kind != ast.Union) {
+				continue
+			}
+			if f.Arguments.ForName("first") == nil && f.Arguments.ForName("last") == nil && f.Arguments.ForName("ids") == nil {
+				lists[name+"."+f.Name] = true
+			}
+		}
+	}
+	return costed{ExecutableSchema: es, lists: lists}
+}
 
 func (c costed) Complexity(ctx context.Context, typeName, field string, childComplexity int, args map[string]any) (int, bool) {
 	rows, ok := int64(0), false
@@ -229,6 +264,8 @@ func (c costed) Complexity(ctx context.Context, typeName, field string, childCom
 		rows, ok = n, true
 	} else if n, has := intArg(args["last"]); has {
 		rows, ok = n, true
+	} else if c.lists[typeName+"."+field] {
+		rows, ok = MaxPage, true
 	}
 	if !ok {
 		return c.ExecutableSchema.Complexity(ctx, typeName, field, childComplexity, args)

@@ -3,6 +3,8 @@ package graph
 import (
 	"context"
 	"errors"
+	"maps"
+	"slices"
 	"testing"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -79,5 +81,15 @@ func TestNoExtensionInterceptsFields(t *testing.T) {
 				t.Errorf("%s intercepts fields, which plain fields would skip: see graph/generate.go", ext.ExtensionName())
 			}
 		}
+	}
+}
+
+// The plain lists of objects that the cost counts once per row of MaxPage
+// are exactly these: a new one is costed, and shows up here to be looked at.
+func TestCostedPlainLists(t *testing.T) {
+	got := slices.Sorted(maps.Keys(newCosted(NewExecutableSchema(Config{})).lists))
+	want := []string{"Lead.duplicates", "Lead.mergedLeads"}
+	if !slices.Equal(got, want) {
+		t.Errorf("plain lists %v, want %v", got, want)
 	}
 }
