@@ -63,13 +63,21 @@ func TestNodeIsolation(t *testing.T) {
 		}
 
 		res := w.as(t, w.keys.full, `query($ids: [ID!]!) { nodes(ids: $ids) { id } }`,
-			map[string]any{"ids": []string{w.mine, w.theirs, w.mineSandbox}})
+			map[string]any{"ids": []string{w.mine, w.theirs, w.mineSandbox, "not-an-id"}})
 		nodes, _ := dig(res.Data, "nodes").([]any)
-		if len(nodes) != 3 || str(dig(nodes, 0, "id")) != w.mine || nodes[1] != nil || nodes[2] != nil {
+		if len(nodes) != 4 || str(dig(nodes, 0, "id")) != w.mine || nodes[1] != nil || nodes[2] != nil || nodes[3] != nil {
 			t.Errorf("nodes: %s", res.Body)
 		}
 		if strings.Contains(res.Body, "globex") || strings.Contains(res.Body, "sandbox@") {
 			t.Errorf("nodes leaks: %s", res.Body)
+		}
+		// The malformed ID's error is the other tenant's, at its own index.
+		var paths []string
+		for _, e := range res.Errors {
+			paths = append(paths, fmt.Sprint(e.Path...)+" "+e.code()+" "+e.Message)
+		}
+		if len(paths) != 3 || strings.TrimPrefix(paths[1], "nodes2") != strings.TrimPrefix(paths[2], "nodes3") || strings.TrimPrefix(paths[0], "nodes1") != strings.TrimPrefix(paths[2], "nodes3") {
+			t.Errorf("the three unknown IDs' errors differ: %q", paths)
 		}
 	})
 }

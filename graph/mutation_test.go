@@ -283,6 +283,7 @@ func TestErrors(t *testing.T) {
 				map[string]any{"id": w.mine, "in": map[string]any{"customFields": map[string]any{"n": json.Number("-1e400")}}}, 200, "validation_failed", "customFields"},
 			{"NUL in a custom field", w.keys.full, createQ, lead(map[string]any{"customFields": map[string]any{"note": "a\x00b"}}), 200, "validation_failed", "customFields"},
 			{"another tenant's assignee", w.keys.full, createQ, lead(map[string]any{"assigneeID": theirUser}), 200, "validation_failed", "assigneeID"},
+			{"malformed assignee", w.keys.full, createQ, lead(map[string]any{"assigneeID": "garbage"}), 200, "validation_failed", "assigneeID"},
 			{"unknown source", w.keys.full, createQ, lead(map[string]any{"source": "fax"}), 422, "graphql_validation_failed", ""},
 			{"missing last name", w.keys.full, createQ, map[string]any{"in": map[string]any{"email": "e@acme.test", "firstName": "E"}}, 422, "graphql_validation_failed", ""},
 			{"update another tenant's lead", w.keys.full, `mutation($id: ID!) { updateLead(id: $id, input: {score: 1}) { id } }`, map[string]any{"id": w.theirs}, 200, "not_found", ""},

@@ -28,16 +28,26 @@ func MarshalID(id int) graphql.ContextMarshaler {
 	})
 }
 
-// UnmarshalID reads a public ID. A malformed ID is an error that
-// callers answer as "not found".
+// Malformed is the ID a malformed one reads as. No row has it, so every
+// use answers as for an ID of another tenant: node(id:) and a lookup are
+// not found, one of nodes(ids:) is null, an assignee is a 422 on its
+// field. An error instead would fail the whole argument, and tell a
+// malformed ID from another tenant's.
+const Malformed = -1
+
+// UnmarshalID reads a public ID; a malformed one reads as Malformed.
 func UnmarshalID(ctx context.Context, v any) (int, error) {
-	s, ok := v.(string)
-	if !ok {
-		return 0, ids.ErrInvalid
-	}
 	c := ids.FromContext(ctx)
 	if c == nil {
 		return 0, errNoCodec
 	}
-	return c.Decode(s)
+	s, ok := v.(string)
+	if !ok {
+		return Malformed, nil
+	}
+	id, err := c.Decode(s)
+	if errors.Is(err, ids.ErrInvalid) {
+		return Malformed, nil
+	}
+	return id, err
 }
