@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"runtime/debug"
 	"strings"
@@ -95,6 +96,9 @@ func document(ctx context.Context, log *slog.Logger, out, gerr *gqlerror.Error, 
 		return out
 	}
 	switch {
+	case code == errcode.ParseFailed && strings.HasPrefix(gerr.Message, "exceeded token limit"):
+		// The parser's limit is one of the limits, so it answers as they do.
+		return with(out, CodeTooComplex, fmt.Sprintf("The operation has more than %d tokens", MaxTokens))
 	case code == errcode.ParseFailed:
 		return with(out, CodeParseFailed, gerr.Message)
 	case code == errcode.ValidationFailed:
