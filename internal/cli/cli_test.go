@@ -125,6 +125,23 @@ func TestCommandErrors(t *testing.T) {
 	}
 }
 
+// A taken address is reported as such, not as the database's outage.
+func TestServeOnATakenAddress(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	environ := map[string]string{
+		"LEADRON_DATABASE_URL": testutil.NewEmptyDatabaseURL(t, "sqlite3"),
+		"LEADRON_ADDR":         taken.Addr().String(),
+	}
+	r := run(context.Background(), environ, "serve")
+	if last := lastLine(r.stderr); r.code == 0 || !strings.Contains(last, "listening on "+taken.Addr().String()) || !strings.Contains(last, "address already in use") {
+		t.Errorf("exit %d, last stderr line %q; want the taken address and its cause", r.code, last)
+	}
+}
+
 func TestServeAnswersHealthAndStopsOnCancel(t *testing.T) {
 	addr := freeAddr(t)
 	environ := map[string]string{

@@ -23,7 +23,7 @@ func servePprof(addr string, log *slog.Logger) (stop func(), err error) {
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("LEADRON_PPROF_ADDR: listening on %s: %w", addr, err)
+		return nil, fmt.Errorf("LEADRON_PPROF_ADDR: listening on %s: %v", addr, err) // %v: see serve's listen
 	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() {

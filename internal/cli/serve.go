@@ -95,7 +95,9 @@ func (e *env) serve(ctx context.Context, a *app) error {
 	}
 	ln, err := net.Listen("tcp", a.cfg.Addr)
 	if err != nil {
-		return fmt.Errorf("listening on %s: %w", a.cfg.Addr, err)
+		// %v, not %w: a listen error is not the database's outage, which
+		// describe would report for a wrapped net.Error.
+		return fmt.Errorf("listening on %s: %v", a.cfg.Addr, err)
 	}
 	// The background workers (duplicate checks) run beside the server and
 	// stop after it: requests in flight may still enqueue jobs.
