@@ -40,6 +40,9 @@ func (r *queryResolver) Users(ctx context.Context, after *entgql.Cursor[int], fi
 	return r.client.User.Query().Paginate(ctx, after, first, before, last, ent.WithUserOrder(orderBy), ent.WithUserFilter(where.Filter))
 }
 
+// AuditEvent returns AuditEventResolver implementation.
+func (r *Resolver) AuditEvent() AuditEventResolver { return &auditEventResolver{r} }
+
 // Lead returns LeadResolver implementation.
 func (r *Resolver) Lead() LeadResolver { return &leadResolver{r} }
 
@@ -47,6 +50,7 @@ func (r *Resolver) Lead() LeadResolver { return &leadResolver{r} }
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
 type (
-	leadResolver  struct{ *Resolver }
-	queryResolver struct{ *Resolver }
+	auditEventResolver struct{ *Resolver }
+	leadResolver       struct{ *Resolver }
+	queryResolver      struct{ *Resolver }
 )

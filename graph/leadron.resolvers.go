@@ -7,15 +7,35 @@ package graph
 
 import (
 	"context"
+	"errors"
+	"time"
 
 	"entgo.io/contrib/entgql"
 	"github.com/leadron/leadron/ent"
 	"github.com/leadron/leadron/ent/user"
 	"github.com/leadron/leadron/graph/model"
 	"github.com/leadron/leadron/internal/account"
+	"github.com/leadron/leadron/internal/audit"
+	"github.com/leadron/leadron/internal/ids"
 	"github.com/leadron/leadron/internal/leadops"
 	"github.com/leadron/leadron/internal/lifecycle"
+	"github.com/leadron/leadron/internal/viewer"
 )
+
+// Changes is the resolver for the changes field.
+func (r *auditEventResolver) Changes(ctx context.Context, obj *ent.AuditEvent) (map[string]any, error) {
+	codec := ids.FromContext(ctx)
+	if codec == nil {
+		return nil, errors.New("graph: no ID codec in context")
+	}
+	present := audit.Presenter{EncodeID: codec.Encode, TenantSlug: viewer.FromContext(ctx).TenantSlug, Time: func(t time.Time) any { return t }}
+	changes := present.Changes(obj.Changes)
+	out := make(map[string]any, len(changes))
+	for field, c := range changes {
+		out[field] = c
+	}
+	return out, nil
+}
 
 // Duplicates is the resolver for the duplicates field.
 func (r *leadResolver) Duplicates(ctx context.Context, obj *ent.Lead) ([]*lifecycle.Duplicate, error) {

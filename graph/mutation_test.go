@@ -5,6 +5,7 @@ import (
 	"maps"
 	"net/http"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -145,7 +146,7 @@ func TestMutationsMatchREST(t *testing.T) {
 		// The log reads back in GraphQL with the API's IDs, never raw ones.
 		log := w.as(t, w.keys.full, `query($id: ID!) {
 			auditEvents(first: 10, where: {resourceID: $id}, orderBy: {field: CREATED_AT, direction: ASC}) {
-				edges { node { action resourceType resourceID actorID apiKeyID onBehalfOfID requestID } }
+				edges { node { action resourceType resourceID actorID apiKeyID onBehalfOfID requestID changes } }
 			}
 		}`, map[string]any{"id": gqlID})
 		events, _ := dig(log.Data, "auditEvents", "edges").([]any)
@@ -159,6 +160,29 @@ func TestMutationsMatchREST(t *testing.T) {
 				dig(n, "onBehalfOfID") != nil || str(dig(n, "requestID")) == "" {
 				t.Errorf("audit event %v", n)
 			}
+		}
+
+		// Each event's changes are REST's, but for the times' precision.
+		rest := w.Do(t, apitest.Request{Method: "GET", Path: "/v1/audit-events?sort=createdAt&resourceId=" + gqlID, Key: w.keys.full})
+		restEvents, _ := rest.JSON(t)["data"].([]any)
+		if len(restEvents) != len(events) {
+			t.Fatalf("REST lists %d events, GraphQL %d", len(restEvents), len(events))
+		}
+		for i, e := range events {
+			gqlChanges, _ := dig(e, "node", "changes").(map[string]any)
+			restChanges, _ := dig(restEvents, i, "changes").(map[string]any)
+			if len(gqlChanges) == 0 || !reflect.DeepEqual(slices.Sorted(maps.Keys(gqlChanges)), slices.Sorted(maps.Keys(restChanges))) {
+				t.Errorf("event %d: GraphQL changes %v, REST %v", i, gqlChanges, restChanges)
+				continue
+			}
+			for field, c := range gqlChanges {
+				if !strings.HasSuffix(field, "At") && !reflect.DeepEqual(c, restChanges[field]) {
+					t.Errorf("event %d, %s: GraphQL %v, REST %v", i, field, c, restChanges[field])
+				}
+			}
+		}
+		if got := dig(events, 0, "node", "changes", "tenantId", "new"); got != "acme" {
+			t.Errorf("the created event's tenantId is %v, want the slug", got)
 		}
 	})
 }

@@ -5,8 +5,9 @@ package graph
 // resolverFields are the fields, as "Type.field", that a resolver of ours
 // serves; a list whose elements select one is marshalled concurrently.
 var resolverFields = map[string]bool{
-	"Lead.activities": true,
-	"Lead.duplicates": true,
-	"Viewer.tenant":   true,
-	"Viewer.user":     true,
+	"AuditEvent.changes": true,
+	"Lead.activities":    true,
+	"Lead.duplicates":    true,
+	"Viewer.tenant":      true,
+	"Viewer.user":        true,
 }

@@ -3,8 +3,6 @@ package rest
 import (
 	"context"
 	"net/http"
-	"slices"
-	"strings"
 	"time"
 
 	"entgo.io/ent/dialect/sql"
@@ -14,6 +12,7 @@ import (
 	"github.com/leadron/leadron/ent/predicate"
 	"github.com/leadron/leadron/ent/user"
 	"github.com/leadron/leadron/internal/apperr"
+	"github.com/leadron/leadron/internal/audit"
 	"github.com/leadron/leadron/internal/diff"
 	"github.com/leadron/leadron/internal/viewer"
 )
@@ -41,11 +40,10 @@ func (a *api) auditEvent(tenantSlug string, e *ent.AuditEvent) AuditEvent {
 		ResourceType: e.ResourceType, ResourceID: a.codec.Encode(e.ResourceID),
 		ActorID: a.encodePtr(e.ActorID), OnBehalfOfID: a.encodePtr(e.OnBehalfOfID), APIKeyID: a.encodePtr(e.APIKeyID),
 		RequestID: e.RequestID, IP: e.IP, UserAgent: e.UserAgent,
-		Changes: make(map[string]diff.Change, len(e.Changes)), CreatedAt: Time(e.CreatedAt),
+		CreatedAt: Time(e.CreatedAt),
 	}
-	for field, c := range e.Changes {
-		out.Changes[apperr.CamelCase(field)] = diff.Change{Old: a.changeValue(tenantSlug, field, c.Old), New: a.changeValue(tenantSlug, field, c.New)}
-	}
+	present := audit.Presenter{EncodeID: a.codec.Encode, TenantSlug: tenantSlug, Time: func(t time.Time) any { return Time(t) }}
+	out.Changes = present.Changes(e.Changes)
 	return out
 }
 
@@ -55,31 +53,6 @@ func (a *api) encodePtr(id *int) *string {
 	}
 	s := a.codec.Encode(*id)
 	return &s
-}
-
-// refFields are the stored fields that hold a row's ID.
-var refFields = []string{"assigned_to", "merged_into", "owner_id", "lead_id", "duplicate_id"}
-
-// changeValue shows a logged value as the API shows the field elsewhere:
-// IDs encoded, the tenant by its slug, times in the API's format. The log
-// stores raw values, and raw IDs must never reach clients.
-func (a *api) changeValue(tenantSlug, field string, v any) any {
-	switch x := v.(type) {
-	case float64: // JSON numbers; IDs are far below 2^53
-		switch {
-		case field == "tenant_id":
-			return tenantSlug
-		case slices.Contains(refFields, field) && x == float64(int(x)):
-			return a.codec.Encode(int(x))
-		}
-	case string:
-		if strings.HasSuffix(field, "_at") {
-			if t, err := time.Parse(time.RFC3339Nano, x); err == nil {
-				return Time(t)
-			}
-		}
-	}
-	return v
 }
 
 var auditSorts = map[string]string{"createdAt": auditevent.FieldCreatedAt}

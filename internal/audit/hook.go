@@ -1,5 +1,6 @@
 // Package audit appends an audit event for every audited write, in the
-// same transaction as the write.
+// same transaction as the write, and presents events' changes as the APIs
+// show them (Presenter).
 package audit
 
 import (
