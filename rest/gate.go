@@ -92,6 +92,20 @@ func (g *Gate) Middleware(next http.Handler) http.Handler {
 	})
 }
 
+// LimitIP admits a request that needs no credentials (the OpenAPI
+// document, sign-in, an unknown path) within its client IP's limit, and
+// writes that bucket's headers.
+func (g *Gate) LimitIP(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		res, ok := g.take(w, r, ratelimit.Key{Kind: "ip", Name: g.auth.clientIP(r)}, g.limits.IP)
+		if !ok {
+			return
+		}
+		ratelimit.WriteHeaders(w.Header(), res)
+		next.ServeHTTP(w, r)
+	})
+}
+
 // take takes one request from a bucket. When the bucket is empty it answers
 // 429 and reports false. A limiter error never blocks traffic.
 func (g *Gate) take(w http.ResponseWriter, r *http.Request, key ratelimit.Key, l ratelimit.Limit) (ratelimit.Result, bool) {

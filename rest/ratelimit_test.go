@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/leadron/leadron/internal/server"
 	"github.com/leadron/leadron/internal/store"
 	"github.com/leadron/leadron/internal/testutil"
+	"github.com/leadron/leadron/rest"
 )
 
 // checkLimitHeaders asserts the X-RateLimit-* headers are present and sane.
@@ -126,4 +128,38 @@ func TestRedisSharesTheLimit(t *testing.T) {
 	if allowed != 10 {
 		t.Errorf("%d requests passed across two instances, want the burst of 10", allowed)
 	}
+}
+
+// Every /v1 response carries the X-RateLimit-* headers, those that need no
+// credentials and the refusals before any handler included: the tighter
+// bucket's limit, the client IP's (6,000) or sign-in's (60).
+func TestEveryResponseCarriesLimitHeaders(t *testing.T) {
+	testutil.EachDB(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db)
+		huge := strings.Repeat("x", rest.MaxBodyBytes+1)
+		for _, tc := range []struct {
+			name   string
+			req    apitest.Request
+			status int
+			limit  int
+		}{
+			{"the OpenAPI document", apitest.Request{Method: "GET", Path: "/v1/openapi.json"}, 200, 6000},
+			{"an unknown path", apitest.Request{Method: "GET", Path: "/v1/nope", OffContract: true}, 404, 6000},
+			{"an unknown path with a key", apitest.Request{Method: "GET", Path: "/v1/nope", Key: w.keys.full, OffContract: true}, 404, 6000},
+			{"a method the route lacks", apitest.Request{Method: "PUT", Path: "/v1/leads/" + w.mine, Key: w.keys.full, Body: "{}", OffContract: true}, 405, 6000},
+			{"a sign-in with no fields", apitest.Request{Method: "POST", Path: "/v1/auth/login", Body: "{}"}, 422, 6000},
+			{"a failed sign-in", apitest.Request{Method: "POST", Path: "/v1/auth/login", Body: `{"email":"owner@acme.test","password":"not-the-password"}`}, 401, 60},
+			{"a body over the limit", apitest.Request{Method: "POST", Path: "/v1/leads", Key: w.keys.full, Body: huge, OffContract: true}, 413, 5000},
+			{"a missing key", apitest.Request{Method: "GET", Path: "/v1/leads"}, 401, 60},
+			{"a lead", apitest.Request{Method: "GET", Path: "/v1/leads/" + w.mine, Key: w.keys.full}, 200, 5000},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				res := w.Do(t, tc.req)
+				if res.Status != tc.status {
+					t.Fatalf("status %d, want %d: %.300s", res.Status, tc.status, res.Body)
+				}
+				checkLimitHeaders(t, res, tc.limit)
+			})
+		}
+	})
 }

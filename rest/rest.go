@@ -54,21 +54,28 @@ func New(d Deps) http.Handler {
 func newRouter(d Deps, extra func(chi.Router)) http.Handler {
 	a := &api{client: d.Client, codec: d.Codec, log: d.Logger, auth: d.Auth, gate: d.Gate, sessions: d.Sessions}
 	r := chi.NewRouter()
-	r.NotFound(NotFound)
-	r.MethodNotAllowed(methodNotAllowed)
+	// Every response carries X-RateLimit-* headers: the routes that need
+	// no credentials, and unknown paths and methods, are counted against
+	// the client IP's bucket (Gate.LimitIP); the rest by Gate.Middleware.
+	// The body limit runs after either, so a 413 carries them too.
+	r.NotFound(d.Gate.LimitIP(http.HandlerFunc(NotFound)).ServeHTTP)
+	r.MethodNotAllowed(d.Gate.LimitIP(http.HandlerFunc(methodNotAllowed)).ServeHTTP)
 	if d.RequestTimeout == 0 {
 		d.RequestTimeout = DefaultRequestTimeout
 	}
 	a.requestTimeout = d.RequestTimeout
-	r.Use(limitBody, withDeadline(d.RequestTimeout))
-	r.Method(http.MethodGet, "/openapi.json", openapi.Handler())
-	if a.sessions != nil {
-		r.Post("/auth/login", a.login)
-		r.Post("/auth/refresh", a.refresh)
-	}
+	r.Use(withDeadline(d.RequestTimeout))
+	r.Group(func(r chi.Router) {
+		r.Use(d.Gate.LimitIP, limitBody)
+		r.Method(http.MethodGet, "/openapi.json", openapi.Handler())
+		if a.sessions != nil {
+			r.Post("/auth/login", a.login)
+			r.Post("/auth/refresh", a.refresh)
+		}
+	})
 
 	r.Group(func(r chi.Router) {
-		r.Use(d.Gate.Middleware)
+		r.Use(d.Gate.Middleware, limitBody)
 		if a.sessions != nil {
 			r.With(a.idempotent).Post("/auth/logout", a.logout)
 		}

@@ -44,9 +44,12 @@ func (a *api) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ip := a.gate.auth.clientIP(r)
-	if _, ok := a.gate.take(w, r, ratelimit.Key{Kind: "login:ip", Name: ip}, a.gate.limits.AuthFailure); !ok {
+	ipRes, admitted := a.gate.take(w, r, ratelimit.Key{Kind: "login:ip", Name: ip}, a.gate.limits.AuthFailure)
+	if !admitted {
 		return
 	}
+	// The sign-in bucket is the tighter one: its headers replace the IP's.
+	ratelimit.WriteHeaders(w.Header(), ipRes)
 	if _, ok := a.gate.take(w, r, ratelimit.Key{Kind: "login:account", Name: strings.ToLower(strings.TrimSpace(email.V))}, loginPerAccount); !ok {
 		return
 	}
@@ -65,9 +68,11 @@ func (a *api) refresh(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, err)
 		return
 	}
-	if _, ok := a.gate.take(w, r, ratelimit.Key{Kind: "login:ip", Name: a.gate.auth.clientIP(r)}, a.gate.limits.AuthFailure); !ok {
+	ipRes, admitted := a.gate.take(w, r, ratelimit.Key{Kind: "login:ip", Name: a.gate.auth.clientIP(r)}, a.gate.limits.AuthFailure)
+	if !admitted {
 		return
 	}
+	ratelimit.WriteHeaders(w.Header(), ipRes)
 	t, err := a.sessions.Refresh(r.Context(), token)
 	if err != nil {
 		fail(w, r, err)
