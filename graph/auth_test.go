@@ -55,7 +55,8 @@ func TestCredentials(t *testing.T) {
 }
 
 // Requests the endpoint never serves are refused, before authentication
-// for what needs none, and in the REST envelope where the Gate answers.
+// for what needs none, and always as GraphQL errors with REST's codes, the
+// Gate's refusals (credentials, rate limits, the environment) included.
 func TestRefusedRequests(t *testing.T) {
 	testutil.EachDB(t, func(t *testing.T, db *store.DB) {
 		w := newWorld(t, db)
@@ -77,6 +78,8 @@ func TestRefusedRequests(t *testing.T) {
 			{"form", http.MethodPost, "application/x-www-form-urlencoded", key, []byte("query=%7Bviewer%7D"), http.StatusUnsupportedMediaType, "unsupported_media_type", ""},
 			{"no credentials", http.MethodPost, "application/json", nil, query, http.StatusUnauthorized, "invalid_api_key", ""},
 			{"bad key", http.MethodPost, "application/json", map[string]string{"X-API-Key": "ldr_live_sk_nope"}, query, http.StatusUnauthorized, "invalid_api_key", ""},
+			{"malformed JWT", http.MethodPost, "application/json", map[string]string{"Authorization": "Bearer not.a.jwt"}, query, http.StatusUnauthorized, "invalid_api_key", ""},
+			{"bad environment header", http.MethodPost, "application/json", map[string]string{"Authorization": "Bearer " + w.login(t, "owner@acme.test"), "X-Leadron-Environment": "prod"}, query, http.StatusUnprocessableEntity, "validation_failed", ""},
 			{"body over 1 MiB", http.MethodPost, "application/json", key,
 				append([]byte(`{"query":"{ viewer { environment } }","variables":{"x":"`), append(bytes.Repeat([]byte("a"), 1<<20), `"}}`...)...),
 				http.StatusRequestEntityTooLarge, "payload_too_large", ""},
@@ -87,10 +90,10 @@ func TestRefusedRequests(t *testing.T) {
 				if res.Status != tc.status {
 					t.Fatalf("status %d, want %d\n%s", res.Status, tc.status, res.Body)
 				}
-				// The Gate answers in REST's envelope; the endpoint in
-				// GraphQL's shape. Either way the code is REST's.
-				if !strings.Contains(res.Body, `"code":"`+tc.code+`"`) {
-					t.Errorf("body lacks code %s\n%s", tc.code, res.Body)
+				// Every refusal, the Gate's included, is GraphQL's shape
+				// with REST's code.
+				if got := strings.Join(res.codes(), ","); got != tc.code || strings.Contains(res.Body, `"success"`) {
+					t.Errorf("codes %q, want %s in GraphQL's shape\n%s", got, tc.code, res.Body)
 				}
 				if tc.notContains != "" && strings.Contains(res.Body, tc.notContains) {
 					t.Errorf("body echoes %q\n%s", tc.notContains, res.Body)

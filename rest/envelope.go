@@ -1,6 +1,7 @@
 package rest
 
 import (
+	"encoding/json"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -289,9 +290,32 @@ var statusOf = map[apperr.Code]int{
 	apperr.Internal:             http.StatusInternalServerError,
 }
 
+// failGraphQL writes err as a GraphQL response of one error, with the
+// status and code REST would give it, for refusals made before the GraphQL
+// handler runs (GraphQLMiddleware).
+func failGraphQL(w http.ResponseWriter, r *http.Request, err error) {
+	status, e := classify(r, err)
+	ext := map[string]any{"code": e.Code}
+	if len(e.Fields) > 0 {
+		ext["field"] = e.Fields[0].Field
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]any{"errors": []any{map[string]any{"message": e.Message, "extensions": ext}}})
+}
+
 // fail writes err in the error envelope. Errors that are not client-facing
 // are logged with the request ID and shown as a bare internal error.
 func fail(w http.ResponseWriter, r *http.Request, err error) {
+	status, e := classify(r, err)
+	writeFailure(w, r, status, e)
+}
+
+// classify gives err's status and client-facing form. Errors that are not
+// client-facing are logged with the request ID and become a bare internal
+// error.
+func classify(r *http.Request, err error) (int, *apperr.Error) {
 	e, known := errmap.Classify(err)
 	if !known {
 		slog.ErrorContext(r.Context(), "request failed", "request_id", RequestIDFrom(r.Context()),
@@ -302,7 +326,7 @@ func fail(w http.ResponseWriter, r *http.Request, err error) {
 	if !found {
 		status = http.StatusInternalServerError
 	}
-	writeFailure(w, r, status, e)
+	return status, e
 }
 
 // writeFailure writes e in the error envelope through a pooled buffer.

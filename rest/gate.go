@@ -64,26 +64,33 @@ func NewGate(auth *Authenticator, limiter ratelimit.Limiter, limits RateLimits, 
 }
 
 // Middleware admits authenticated requests within their limits, with the
-// viewer in the context.
-func (g *Gate) Middleware(next http.Handler) http.Handler {
+// viewer in the context. Refusals are in REST's envelope.
+func (g *Gate) Middleware(next http.Handler) http.Handler { return g.admit(next, fail) }
+
+// GraphQLMiddleware is Middleware for /graphql: its refusals (401, 429, a
+// bad environment header) are GraphQL errors with extensions.code, as the
+// endpoint's other errors are.
+func (g *Gate) GraphQLMiddleware(next http.Handler) http.Handler { return g.admit(next, failGraphQL) }
+
+func (g *Gate) admit(next http.Handler, refuse func(http.ResponseWriter, *http.Request, error)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ip := g.auth.clientIP(r)
-		ipRes, ok := g.take(w, r, ratelimit.Key{Kind: "ip", Name: ip}, g.limits.IP)
+		ipRes, ok := g.takeOr(w, r, ratelimit.Key{Kind: "ip", Name: ip}, g.limits.IP, refuse)
 		if !ok {
 			return
 		}
 		v, limit, err := g.auth.authenticate(r)
 		if err != nil {
-			failRes, ok := g.take(w, r, ratelimit.Key{Kind: "authfail", Name: ip}, g.limits.AuthFailure)
+			failRes, ok := g.takeOr(w, r, ratelimit.Key{Kind: "authfail", Name: ip}, g.limits.AuthFailure, refuse)
 			if !ok {
 				return
 			}
 			ratelimit.WriteHeaders(w.Header(), ratelimit.Tighter(ipRes, failRes))
 			w.Header().Set("WWW-Authenticate", `Bearer realm="leadron"`)
-			fail(w, r, err)
+			refuse(w, r, err)
 			return
 		}
-		tenantRes, ok := g.take(w, r, ratelimit.Key{Kind: "tenant", Name: g.tenantName(v.TenantID)}, limit)
+		tenantRes, ok := g.takeOr(w, r, ratelimit.Key{Kind: "tenant", Name: g.tenantName(v.TenantID)}, limit, refuse)
 		if !ok {
 			return
 		}
@@ -109,6 +116,11 @@ func (g *Gate) LimitIP(next http.Handler) http.Handler {
 // take takes one request from a bucket. When the bucket is empty it answers
 // 429 and reports false. A limiter error never blocks traffic.
 func (g *Gate) take(w http.ResponseWriter, r *http.Request, key ratelimit.Key, l ratelimit.Limit) (ratelimit.Result, bool) {
+	return g.takeOr(w, r, key, l, fail)
+}
+
+// takeOr is take with the refusal written by refuse.
+func (g *Gate) takeOr(w http.ResponseWriter, r *http.Request, key ratelimit.Key, l ratelimit.Limit, refuse func(http.ResponseWriter, *http.Request, error)) (ratelimit.Result, bool) {
 	res, err := g.limiter.Allow(r.Context(), key, l)
 	if err != nil {
 		g.log.Warn("rate limiter failed; admitting the request", "err", err)
@@ -116,7 +128,7 @@ func (g *Gate) take(w http.ResponseWriter, r *http.Request, key ratelimit.Key, l
 	}
 	if !res.Allowed {
 		ratelimit.WriteHeaders(w.Header(), res)
-		fail(w, r, apperr.New(apperr.RateLimited, "Too many requests; retry after the time in Retry-After"))
+		refuse(w, r, apperr.New(apperr.RateLimited, "Too many requests; retry after the time in Retry-After"))
 		return res, false
 	}
 	return res, true
