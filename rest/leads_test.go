@@ -280,3 +280,24 @@ func TestTextWithNULOrBadUTF8(t *testing.T) {
 		}
 	})
 }
+
+// A field error's code says what is wrong: too_long and out_of_range, as
+// the guide lists them, not only invalid.
+func TestFieldErrorCodes(t *testing.T) {
+	testutil.EachDB(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db)
+		post := func(fields string) apitest.Request {
+			return apitest.Request{Method: "POST", Path: "/v1/leads", Key: w.keys.full, Body: "{" + fields + "}"}
+		}
+		const valid = `"email":"codes@acme.test","firstName":"C","lastName":"D"`
+		long := strings.Repeat("n", 101)
+		w.Run(t, []apitest.Scenario{
+			{Name: "score below the range", Request: post(valid + `,"score":-1`), Status: 422, Check: hasFields("score"), Contains: []string{`"code":"out_of_range"`}},
+			{Name: "score above the range", Request: post(valid + `,"score":101`), Status: 422, Check: hasFields("score"), Contains: []string{`"code":"out_of_range"`}},
+			{Name: "a name too long", Request: post(`"email":"codes@acme.test","firstName":"` + long + `","lastName":"D"`), Status: 422,
+				Check: hasFields("firstName"), Contains: []string{`"code":"too_long"`}},
+			{Name: "a malformed email is invalid", Request: post(`"email":"nope","firstName":"C","lastName":"D"`), Status: 422,
+				Check: hasFields("email"), Contains: []string{`"code":"invalid"`}},
+		})
+	})
+}

@@ -97,6 +97,12 @@ func truncate(s string) string {
 
 // fieldCheck validates one field of a mutation; name is the stored field,
 // api the name clients use.
+// codedError is a check's failure with a field code more precise than
+// "invalid": too_long or out_of_range.
+type codedError struct{ code, msg string }
+
+func (e codedError) Error() string { return e.msg }
+
 type fieldCheck struct {
 	name, api string
 	check     func(v any) error
@@ -115,7 +121,11 @@ func validateFields(required []string, checks []fieldCheck) ent.Hook {
 				switch {
 				case set:
 					if err := c.check(v); err != nil {
-						errs = append(errs, apperr.FieldError{Field: c.api, Message: err.Error(), Code: apperr.FieldInvalid})
+						code := apperr.FieldInvalid
+						if ce, ok := errors.AsType[codedError](err); ok {
+							code = ce.code
+						}
+						errs = append(errs, apperr.FieldError{Field: c.api, Message: err.Error(), Code: code})
 					}
 				case m.Op().Is(ent.OpCreate) && slices.Contains(required, c.name):
 					errs = append(errs, apperr.FieldError{Field: c.api, Message: c.api + " is required", Code: apperr.FieldRequired})
@@ -140,7 +150,7 @@ func text(api string, max int, blankOK bool, extra ...func(string) error) func(a
 			return fmt.Errorf("%s must not be empty", api)
 		}
 		if utf8.RuneCountInString(s) > max {
-			return fmt.Errorf("%s must be at most %d characters", api, max)
+			return codedError{apperr.FieldTooLong, fmt.Sprintf("%s must be at most %d characters", api, max)}
 		}
 		for _, f := range extra {
 			if err := f(s); err != nil {
@@ -165,7 +175,7 @@ func oneOf(api string, values []string) func(any) error {
 func between(api string, lo, hi int) func(any) error {
 	return func(v any) error {
 		if n, ok := v.(int); !ok || n < lo || n > hi {
-			return fmt.Errorf("%s must be between %d and %d", api, lo, hi)
+			return codedError{apperr.FieldRange, fmt.Sprintf("%s must be between %d and %d", api, lo, hi)}
 		}
 		return nil
 	}
