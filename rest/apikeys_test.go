@@ -444,3 +444,18 @@ func TestListAPIKeys(t *testing.T) {
 		})
 	})
 }
+
+// A key's name must not be blank, and its scopes are stored once each.
+func TestAPIKeyNameAndScopesAreTidy(t *testing.T) {
+	testutil.EachDB(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db)
+		create := func(body string) apitest.Request {
+			return apitest.Request{Method: "POST", Path: "/v1/api-keys", Key: w.keys.full, Body: body}
+		}
+		w.Run(t, []apitest.Scenario{
+			{Name: "a blank name", Request: create(`{"name":"   ","environment":"live","scopes":["leads:read"]}`), Status: 422, Check: hasFields("name")},
+			{Name: "a repeated scope", Request: create(`{"name":"k","environment":"live","scopes":["leads:read","crm"," leads:read"]}`), Status: 201,
+				Contains: []string{`"scopes":["leads:read","crm"]`}},
+		})
+	})
+}

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 
 	jsonv2 "github.com/go-json-experiment/json"
@@ -172,7 +173,10 @@ func isJSONMediaType(ct string) bool {
 	if ct == "application/json" {
 		return true // what nearly every client sends, without parsing it
 	}
-	mt, _, err := mime.ParseMediaType(ct)
+	mt, params, err := mime.ParseMediaType(ct)
+	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
+		return false // JSON is UTF-8 (RFC 8259); a body in another charset is not JSON
+	}
 	return err == nil && (mt == "application/json" || (len(mt) > 5 && mt[len(mt)-5:] == "+json"))
 }
 

@@ -93,6 +93,10 @@ func TestCreateLead(t *testing.T) {
 				Contains: []string{`"code":"payload_too_large"`}},
 			{Name: "not JSON", Request: apitest.Request{Method: "POST", Path: "/v1/leads", Key: w.keys.full, Body: body(valid),
 				Headers: map[string]string{"Content-Type": "text/plain"}}, Status: 415, Contains: []string{`"code":"unsupported_media_type"`}},
+			{Name: "JSON in another charset", Request: apitest.Request{Method: "POST", Path: "/v1/leads", Key: w.keys.full, Body: body(valid),
+				Headers: map[string]string{"Content-Type": "application/json; charset=latin1"}}, Status: 415, Contains: []string{`"code":"unsupported_media_type"`}},
+			{Name: "JSON declared UTF-8", Request: apitest.Request{Method: "POST", Path: "/v1/leads", Key: w.keys.full, Body: body(`"email":"charset@acme.test","firstName":"C","lastName":"S"`),
+				Headers: map[string]string{"Content-Type": "application/json; charset=UTF-8"}}, Status: 201},
 			{Name: "assigned to a user of the tenant", Request: post(w.keys.full, body(valid, `"assignedTo":"`+w.Codec.Encode(w.member.ID)+`"`)), Status: 201,
 				Contains: []string{`"assignedTo":"` + w.Codec.Encode(w.member.ID) + `"`}},
 			{Name: "assigned to another tenant's user", Request: post(w.keys.full, body(valid, `"assignedTo":"`+w.Codec.Encode(w.globex.OwnerID)+`"`)), Status: 422,
@@ -105,10 +109,10 @@ func TestCreateLead(t *testing.T) {
 			{Name: "viewer's key with full_access cannot write", Request: post(w.keys.viewer, body(valid)), Status: 403,
 				Contains: []string{"leads:write"}},
 		})
-		// Nothing the refused requests sent was written: 6 leads were made.
+		// Nothing the refused requests sent was written: 7 leads were made.
 		n := db.Client.Lead.Query().CountX(w.acme.System(live))
-		if n != 7 { // the fixture's lead, and the six 201s above
-			t.Errorf("acme has %d live leads, want 7", n)
+		if n != 8 { // the fixture's lead, and the seven 201s above
+			t.Errorf("acme has %d live leads, want 8", n)
 		}
 		if n := db.Client.Lead.Query().CountX(w.globex.System(live)); n != 1 {
 			t.Errorf("globex has %d leads, want 1", n)

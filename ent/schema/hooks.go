@@ -2,6 +2,7 @@ package schema
 
 import (
 	"context"
+	"slices"
 	"strings"
 
 	"entgo.io/ent"
@@ -139,20 +140,43 @@ func NormalizePhoneIn(s, region string) string {
 }
 
 // validateKeyScopes checks a key's scopes against the scope list and bundles,
-// and refuses scopes beyond the rights of the viewer creating the key.
+// refuses scopes beyond the rights of the viewer creating the key, stores
+// each once, and refuses a blank name.
 func validateKeyScopes() ent.Hook {
 	return func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if v, ok := m.Field("name"); ok && strings.TrimSpace(v.(string)) == "" {
+				return nil, apperr.Invalid("name", apperr.FieldInvalid, "name must not be blank")
+			}
 			if v, ok := m.Field("scopes"); ok {
-				set, err := scope.Parse(v.([]string))
+				names := v.([]string)
+				set, err := scope.Parse(names)
 				if err != nil {
 					return nil, apperr.Invalid("scopes", apperr.FieldInvalid, err.Error())
 				}
 				if vw := viewer.FromContext(ctx); vw != nil && set&^vw.Scopes != 0 {
 					return nil, apperr.Invalid("scopes", apperr.FieldInvalid, "a key cannot have scopes beyond your own: "+strings.Join((set&^vw.Scopes).Names(), ", "))
 				}
+				// Stored once each, in the order given.
+				if unique := uniqueTrimmed(names); !slices.Equal(unique, names) {
+					if sm, ok := m.(interface{ SetScopes([]string) }); ok {
+						sm.SetScopes(unique)
+					}
+				}
 			}
 			return next.Mutate(ctx, m)
 		})
 	}
+}
+
+// uniqueTrimmed is names without blanks around them and without repeats,
+// in their first order.
+func uniqueTrimmed(names []string) []string {
+	out := make([]string, 0, len(names))
+	for _, n := range names {
+		if n = strings.TrimSpace(n); !slices.Contains(out, n) {
+			out = append(out, n)
+		}
+	}
+	return out
 }
