@@ -32,16 +32,29 @@ func TestNodeIsolation(t *testing.T) {
 		}
 		nowhere := w.Codec.Encode(db.Client.Lead.Query().Aggregate(ent.Max("id")).IntX(w.acme.System(live)) + 1000)
 		var bodies []string
-		for _, tc := range []struct{ name, id string }{
+		cases := []struct{ name, id string }{
 			{"no such lead", nowhere},
 			{"another tenant's lead", w.theirs},
 			{"another environment's lead", w.mineSandbox},
 			{"another tenant's user", w.Codec.Encode(w.globex.OwnerID)},
 			{"malformed", "not-an-id"},
 			{"an ID of no type", "AAAAAAAAAAAAAAAA"},
-		} {
+		}
+		// A key that may read leads only answers the same for every ID that
+		// is not a user's (any user's, its own tenant's too, needs
+		// users:read): no case reaches another type's privacy rules (a
+		// malformed ID once fell in the API keys' ID range, and answered
+		// insufficient_scope).
+		var keyed []struct{ name, id, key string }
+		for _, c := range cases {
+			keyed = append(keyed, struct{ name, id, key string }{c.name, c.id, w.keys.full})
+			if !strings.Contains(c.name, "user") {
+				keyed = append(keyed, struct{ name, id, key string }{c.name + ", leads-only key", c.id, w.keys.writer})
+			}
+		}
+		for _, tc := range keyed {
 			t.Run(tc.name, func(t *testing.T) {
-				res := w.as(t, w.keys.full, nodeQuery, map[string]any{"id": tc.id})
+				res := w.as(t, tc.key, nodeQuery, map[string]any{"id": tc.id})
 				if res.Status != http.StatusOK || dig(res.Data, "node") != nil {
 					t.Fatalf("want node null: %d %s", res.Status, res.Body)
 				}

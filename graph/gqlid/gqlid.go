@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"math"
 	"strconv"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -28,12 +29,14 @@ func MarshalID(id int) graphql.ContextMarshaler {
 	})
 }
 
-// Malformed is the ID a malformed one reads as. No row has it, so every
-// use answers as for an ID of another tenant: node(id:) and a lookup are
-// not found, one of nodes(ids:) is null, an assignee is a 422 on its
-// field. An error instead would fail the whole argument, and tell a
-// malformed ID from another tenant's.
-const Malformed = -1
+// Malformed is the ID a malformed one reads as. No row has it, and it lies
+// in no type's ID range (a small negative one would fall in the first
+// type's, whose privacy rules would then answer), so every use answers as
+// for an ID of another tenant: node(id:) and a lookup are not found, one
+// of nodes(ids:) is null, an assignee is a 422 on its field. An error
+// instead would fail the whole argument, and tell a malformed ID from
+// another tenant's.
+const Malformed = math.MinInt
 
 // UnmarshalID reads a public ID; a malformed one reads as Malformed.
 func UnmarshalID(ctx context.Context, v any) (int, error) {
