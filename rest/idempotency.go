@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -15,6 +16,7 @@ import (
 	"github.com/leadron/leadron/internal/apperr"
 	"github.com/leadron/leadron/internal/errmap"
 	"github.com/leadron/leadron/internal/text"
+	"github.com/leadron/leadron/internal/viewer"
 )
 
 // IdempotencyTTL is how long a stored response is replayed.
@@ -49,7 +51,15 @@ func (a *api) idempotent(next http.Handler) http.Handler {
 			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
-		sum := sha256.Sum256([]byte(r.Method + " " + r.URL.RequestURI() + "\n" + string(body)))
+		// The caller is part of the request: a replay answers only the
+		// key (and the user it acts as) that made the first request, whose
+		// rights were checked then. Another caller's reuse of the key is a
+		// different request (422), never a replay of someone else's answer.
+		caller := ""
+		if v := viewer.FromContext(r.Context()); v != nil {
+			caller = strconv.Itoa(v.APIKeyID) + "/" + strconv.Itoa(v.UserID) + "/" + strconv.Itoa(v.KeyOwnerID)
+		}
+		sum := sha256.Sum256([]byte(caller + "\n" + r.Method + " " + r.URL.RequestURI() + "\n" + string(body)))
 
 		rec, claimed, err := a.claimIdempotencyKey(r, key, sum[:])
 		r = r.WithContext(context.WithValue(r.Context(), idempotencyKey{}, &idempotency{rec: rec}))

@@ -35,6 +35,8 @@ func TestIdempotencyKey(t *testing.T) {
 			}},
 			{Name: "a replay needs the route's scope", Request: post(w.keys.readOnly, "k-1", first), Status: 403,
 				Contains: []string{`"code":"insufficient_scope"`, "'leads:write'"}, NotContains: []string{"idem@acme.test"}},
+			{Name: "another caller's reuse is not a replay", Request: post(w.keys.writer, "k-1", first), Status: 422,
+				Contains: []string{`"code":"idempotency_key_reused"`}, NotContains: []string{"idem@acme.test"}},
 			{Name: "same key, other body", Request: post(w.keys.full, "k-1", `{"email":"other@acme.test","firstName":"I","lastName":"D"}`), Status: 422,
 				Contains: []string{`"code":"idempotency_key_reused"`}},
 			{Name: "same key in the sandbox is another key", Request: post(w.keys.sandbox, "k-1", first), Status: 201},
