@@ -128,5 +128,14 @@ func TestMemberCannotTakeOverKeys(t *testing.T) {
 		if now := db.Client.APIKey.GetX(w.acme.System(live), k.ID); now.RevokedAt != nil || !bytes.Equal(now.KeyHash, k.KeyHash) {
 			t.Error("the owner's key was revoked or rolled")
 		}
+		// Revoking a key already revoked changes nothing, and still needs
+		// api_keys:delete.
+		if _, err := account.RevokeAPIKey(w.acme.System(live), db.Client, k.ID); err != nil {
+			t.Fatal(err)
+		}
+		res := w.post(t, member, `mutation($id: ID!) { revokeAPIKey(id: $id) { id } }`, map[string]any{"id": id})
+		if got := strings.Join(res.codes(), ","); got != "insufficient_scope" {
+			t.Errorf("a member revoking a revoked key: %s, want insufficient_scope", res.Body)
+		}
 	})
 }

@@ -14,6 +14,8 @@ import (
 	"github.com/leadron/leadron/internal/apikey"
 	"github.com/leadron/leadron/internal/apperr"
 	"github.com/leadron/leadron/internal/password"
+	"github.com/leadron/leadron/internal/rule"
+	"github.com/leadron/leadron/internal/scope"
 	"github.com/leadron/leadron/internal/store"
 	"github.com/leadron/leadron/internal/viewer"
 )
@@ -181,8 +183,17 @@ func RevokeAPIKey(ctx context.Context, client *ent.Client, id int) (k *ent.APIKe
 // a transactional client).
 func RevokeAPIKeyIn(ctx context.Context, c *ent.Client, id int) (*ent.APIKey, error) {
 	cur, err := c.APIKey.Get(ctx, id)
-	if err != nil || cur.RevokedAt != nil {
-		return cur, err
+	if err != nil {
+		return nil, err
+	}
+	if cur.RevokedAt != nil {
+		// The no-op writes nothing, so no mutation rule runs: it answers
+		// only a caller that could revoke (rule.RequireDeleteScopeToSet).
+		revoke := scope.Scope{Resource: scope.APIKeys, Action: scope.Delete}
+		if v := viewer.FromContext(ctx); v != nil && (v.Kind == viewer.KindUser || v.Kind == viewer.KindAPIKey) && !v.Can(revoke) {
+			return nil, &rule.ScopeError{Scope: revoke}
+		}
+		return cur, nil
 	}
 	return c.APIKey.UpdateOne(cur).SetRevokedAt(time.Now().UTC().Truncate(time.Microsecond)).Save(ctx)
 }

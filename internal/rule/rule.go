@@ -185,11 +185,12 @@ func ValidText() ent.Hook {
 	}
 }
 
-// RequireDeleteScopeToSet makes setting field (an API key's revoked_at)
-// need resource:delete, as a delete does: revoking ends a key as surely.
+// RequireDeleteScopeToSet makes setting or clearing field (an API key's
+// revoked_at) need resource:delete, as a delete does: revoking ends a key
+// as surely.
 func RequireDeleteScopeToSet(r scope.Resource, field string) privacy.MutationRule {
 	return privacy.MutationRuleFunc(func(ctx context.Context, m ent.Mutation) error {
-		if _, set := m.Field(field); set {
+		if _, set := m.Field(field); set || m.FieldCleared(field) {
 			if err := requireScope(viewer.FromContext(ctx), scope.Scope{Resource: r, Action: scope.Delete}); !errors.Is(err, privacy.Allow) {
 				return err
 			}
@@ -201,18 +202,18 @@ func RequireDeleteScopeToSet(r scope.Resource, field string) privacy.MutationRul
 // ErrNotYours refuses a change to another user's row by a user below admin.
 var ErrNotYours = apperr.New(apperr.Forbidden, "Only its owner, or a tenant owner or admin, may change this")
 
-// OnlyOwnRowsBelowAdmin lets a user whose role is below admin change or
-// delete only the rows it owns (ownerField holds the owning user's ID).
-// Rolling another user's API key would hand the caller that key's secret,
-// and with it the other user's rights.
+// OnlyOwnRowsBelowAdmin lets a user whose role is below admin update only
+// the rows it owns, one at a time (ownerField holds the owning user's ID),
+// and delete none. Rolling another user's API key would hand the caller
+// that key's secret, and with it the other user's rights.
 func OnlyOwnRowsBelowAdmin(ownerField string) privacy.MutationRule {
 	return privacy.MutationRuleFunc(func(ctx context.Context, m ent.Mutation) error {
 		v := viewer.FromContext(ctx)
 		if v == nil || (v.Kind != viewer.KindUser && v.Kind != viewer.KindAPIKey) || v.Role == scope.RoleOwner || v.Role == scope.RoleAdmin || m.Op().Is(ent.OpCreate) {
 			return privacy.Skip
 		}
-		if !m.Op().Is(ent.OpUpdateOne | ent.OpDeleteOne) {
-			return ErrNotYours // no bulk change is narrowed to one's own rows
+		if !m.Op().Is(ent.OpUpdateOne) {
+			return ErrNotYours // no bulk update is narrowed to one's own rows, and no delete
 		}
 		owner, err := m.OldField(ctx, ownerField)
 		if err != nil {
