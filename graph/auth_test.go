@@ -79,7 +79,7 @@ func TestRefusedRequests(t *testing.T) {
 			{"no credentials", http.MethodPost, "application/json", nil, query, http.StatusUnauthorized, "invalid_api_key", ""},
 			{"bad key", http.MethodPost, "application/json", map[string]string{"X-API-Key": "ldr_live_sk_nope"}, query, http.StatusUnauthorized, "invalid_api_key", ""},
 			{"malformed JWT", http.MethodPost, "application/json", map[string]string{"Authorization": "Bearer not.a.jwt"}, query, http.StatusUnauthorized, "invalid_api_key", ""},
-			{"bad environment header", http.MethodPost, "application/json", map[string]string{"Authorization": "Bearer " + w.login(t, "owner@acme.test"), "X-Leadron-Environment": "prod"}, query, http.StatusUnprocessableEntity, "validation_failed", ""},
+			{"bad environment header", http.MethodPost, "application/json", map[string]string{"Authorization": "Bearer " + w.login(t, "owner@acme.test"), "X-Leadron-Environment": "prod"}, query, http.StatusUnprocessableEntity, "validation_failed", "Validation failed"},
 			{"body over 1 MiB", http.MethodPost, "application/json", key,
 				append([]byte(`{"query":"{ viewer { environment } }","variables":{"x":"`), append(bytes.Repeat([]byte("a"), 1<<20), `"}}`...)...),
 				http.StatusRequestEntityTooLarge, "payload_too_large", ""},
@@ -102,6 +102,25 @@ func TestRefusedRequests(t *testing.T) {
 					t.Errorf("Allow = %q", res.Header.Get("Allow"))
 				}
 			})
+		}
+	})
+}
+
+// A tenant over its rate limit gets a GraphQL error too: 429 with
+// rate_limited in extensions.code and Retry-After.
+func TestRateLimitedInGraphQLShape(t *testing.T) {
+	testutil.EachDB(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db)
+		free := testutil.NewTenantOnPlan(t, db, "initech", "free") // a burst of 10
+		key := w.Key(t, free, free.OwnerID, live, "leads:read")
+		var res gqlResponse
+		for range 11 {
+			if res = w.as(t, key, `{ leads(first: 1) { totalCount } }`, nil); res.Status == http.StatusTooManyRequests {
+				break
+			}
+		}
+		if res.Status != http.StatusTooManyRequests || strings.Join(res.codes(), ",") != "rate_limited" || res.Header.Get("Retry-After") == "" {
+			t.Errorf("over the burst: %d Retry-After %q %s", res.Status, res.Header.Get("Retry-After"), res.Body)
 		}
 	})
 }

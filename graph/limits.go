@@ -218,8 +218,8 @@ func tooComplex(pos *ast.Position, message string) *gqlerror.Error {
 
 // costed is the executable schema with connection costs: a field taking
 // first or last costs its selection once per row it may return, nodes once
-// per ID, and a plain list of objects (a lead's duplicates, its merged
-// leads) once per row of the most it may hold (MaxPage), so nested lists
+// per ID, and a plain list of objects (a lead's duplicates, at most 100,
+// and its merged leads) as if it held MaxPage rows, so nested lists
 // multiply as their SQL would.
 type costed struct {
 	graphql.ExecutableSchema

@@ -174,7 +174,7 @@ func isJSONMediaType(ct string) bool {
 		return true // what nearly every client sends, without parsing it
 	}
 	mt, params, err := mime.ParseMediaType(ct)
-	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
+	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") && !strings.EqualFold(cs, "utf8") {
 		return false // JSON is UTF-8 (RFC 8259); a body in another charset is not JSON
 	}
 	return err == nil && (mt == "application/json" || (len(mt) > 5 && mt[len(mt)-5:] == "+json"))

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -295,14 +296,21 @@ var statusOf = map[apperr.Code]int{
 // handler runs (GraphQLMiddleware).
 func failGraphQL(w http.ResponseWriter, r *http.Request, err error) {
 	status, e := classify(r, err)
-	ext := map[string]any{"code": e.Code}
+	ext, message := map[string]any{"code": e.Code}, e.Message
 	if len(e.Fields) > 0 {
-		ext["field"] = e.Fields[0].Field
+		// As the endpoint presents its own field errors (graph.fromApp).
+		fields := make([]map[string]any, len(e.Fields))
+		msgs := make([]string, len(e.Fields))
+		for i, f := range e.Fields {
+			fields[i] = map[string]any{"field": f.Field, "message": f.Message, "code": f.Code}
+			msgs[i] = f.Message
+		}
+		ext["field"], ext["fields"], message = e.Fields[0].Field, fields, strings.Join(msgs, "; ")
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]any{"errors": []any{map[string]any{"message": e.Message, "extensions": ext}}})
+	_ = json.NewEncoder(w).Encode(map[string]any{"errors": []any{map[string]any{"message": message, "extensions": ext}}})
 }
 
 // fail writes err in the error envelope. Errors that are not client-facing

@@ -95,14 +95,14 @@ func truncate(s string) string {
 	return s
 }
 
-// fieldCheck validates one field of a mutation; name is the stored field,
-// api the name clients use.
 // codedError is a check's failure with a field code more precise than
 // "invalid": too_long or out_of_range.
 type codedError struct{ code, msg string }
 
 func (e codedError) Error() string { return e.msg }
 
+// fieldCheck validates one field of a mutation; name is the stored field,
+// api the name clients use.
 type fieldCheck struct {
 	name, api string
 	check     func(v any) error
