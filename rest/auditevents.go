@@ -63,7 +63,7 @@ func (a *api) listAuditEvents(w http.ResponseWriter, r *http.Request) {
 	q := newQuery(r, "limit", "after", "before", "sort", "resourceType", "resourceId", "actorId", "action", "createdAfter", "createdBefore")
 	pg := q.paging(a.codec, auditSorts, "-createdAt")
 	var preds []predicate.AuditEvent
-	if s, ok := q.text("resourceType", 50); ok {
+	if s, ok := q.oneOf("resourceType", audit.ResourceTypes); ok {
 		preds = append(preds, auditevent.ResourceType(s))
 	}
 	if s, ok := q.get("resourceId"); ok {

@@ -153,6 +153,8 @@ func TestAuditEvents(t *testing.T) {
 				`"id":"` + w.Codec.Encode(db.Client.AuditEvent.Query().Order(auditevent.ByCreatedAt(), auditevent.ByID()).FirstIDX(w.acme.System(live))) + `"`}},
 			{Name: "unknown parameter", Request: list("resource=lead"), Status: 422, Contains: []string{"Unknown query parameter 'resource'"}, Check: hasFields("resource")},
 			{Name: "malformed resourceId", Request: list("resourceId=not-an-id"), Status: 422, Check: hasFields("resourceId")},
+			{Name: "a resource type the log never holds", Request: list("resourceType=bogus"), Status: 422, Check: hasFields("resourceType"),
+				Contains: []string{"resourceType must be one of: api_key, duplicate_candidate, lead, user"}},
 			{Name: "actorId of another type", Request: list("actorId=" + lead), Status: 422, Check: hasFields("actorId")},
 			{Name: "bad values at once", Request: list("createdAfter=yesterday&createdBefore=1&limit=101&sort=action"), Status: 422,
 				Check: hasFields("limit", "sort", "createdAfter", "createdBefore")},

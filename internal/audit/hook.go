@@ -29,9 +29,16 @@ var ErrNotInTransaction = errors.New("audit: audited writes must run in a transa
 // other fields, and bookkeeping.
 var hidden = []string{"password_hash", "key_hash", "previous_key_hash", "email_normalized", "phone_normalized", "token_version", "updated_at", "created_at", "version", "last_used_at"}
 
+// ResourceTypes are the resource types the log holds: every Hook's, so
+// that a filter by type can refuse an unknown one.
+var ResourceTypes = []string{"api_key", "duplicate_candidate", "lead", "user"}
+
 // Hook returns the hook that appends an audit event for every create, update
 // and delete of the resource type, in the transaction of the write.
 func Hook(resource string) ent.Hook {
+	if !slices.Contains(ResourceTypes, resource) {
+		panic("audit: " + resource + " is not in ResourceTypes") // at init: a schema's mistake
+	}
 	return func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
 			txm, ok := m.(interface{ Tx() (*gen.Tx, error) })

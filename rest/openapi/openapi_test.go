@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/leadron/leadron/internal/audit"
 )
 
 func TestDocumentLoadsAndValidates(t *testing.T) {
@@ -227,5 +228,24 @@ func TestSchemaExamples(t *testing.T) {
 	}
 	if n < 20 {
 		t.Errorf("only %d schema examples", n)
+	}
+}
+
+// The audit log's resourceType filter lists exactly the types the log holds.
+func TestAuditResourceTypesMatchTheLog(t *testing.T) {
+	doc, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := doc.Paths.Find("/audit-events").Get.Parameters.GetByInAndName("query", "resourceType")
+	if p == nil {
+		t.Fatal("no resourceType parameter on GET /audit-events")
+	}
+	var got []string
+	for _, v := range p.Schema.Value.Enum {
+		got = append(got, v.(string))
+	}
+	if !slices.Equal(got, audit.ResourceTypes) {
+		t.Errorf("resourceType enum %v, want audit.ResourceTypes %v", got, audit.ResourceTypes)
 	}
 }
