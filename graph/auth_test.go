@@ -76,6 +76,7 @@ func TestRefusedRequests(t *testing.T) {
 			{"POST with an upgrade", http.MethodPost, "application/json", map[string]string{"X-API-Key": w.keys.full, "Upgrade": "websocket", "Connection": "Upgrade"}, query, http.StatusBadRequest, "bad_request", ""},
 			{"multipart", http.MethodPost, "multipart/form-data; boundary=x", key, []byte("--x--"), http.StatusUnsupportedMediaType, "unsupported_media_type", ""},
 			{"form", http.MethodPost, "application/x-www-form-urlencoded", key, []byte("query=%7Bviewer%7D"), http.StatusUnsupportedMediaType, "unsupported_media_type", ""},
+			{"JSON in another charset", http.MethodPost, "application/json; charset=latin1", key, query, http.StatusUnsupportedMediaType, "unsupported_media_type", ""},
 			{"no credentials", http.MethodPost, "application/json", nil, query, http.StatusUnauthorized, "invalid_api_key", ""},
 			{"bad key", http.MethodPost, "application/json", map[string]string{"X-API-Key": "ldr_live_sk_nope"}, query, http.StatusUnauthorized, "invalid_api_key", ""},
 			{"malformed JWT", http.MethodPost, "application/json", map[string]string{"Authorization": "Bearer not.a.jwt"}, query, http.StatusUnauthorized, "invalid_api_key", ""},
@@ -102,6 +103,11 @@ func TestRefusedRequests(t *testing.T) {
 					t.Errorf("Allow = %q", res.Header.Get("Allow"))
 				}
 			})
+		}
+		for _, ct := range []string{"application/json; charset=utf-8", "application/json; charset=UTF8"} {
+			if res := w.raw(t, http.MethodPost, ct, key, query); res.Status != http.StatusOK || len(res.Errors) > 0 {
+				t.Errorf("%s: %d %s", ct, res.Status, res.Body)
+			}
 		}
 	})
 }

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -102,8 +103,8 @@ func precheck(next http.Handler) http.Handler {
 			writeError(w, http.StatusBadRequest, apperr.BadRequest, "Connection upgrades (websockets) are not served here")
 			return
 		}
-		if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
-			writeError(w, http.StatusUnsupportedMediaType, apperr.UnsupportedMediaType, "Send the request as application/json")
+		if mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" || !utf8Charset(params["charset"]) {
+			writeError(w, http.StatusUnsupportedMediaType, apperr.UnsupportedMediaType, "Send the request as application/json in UTF-8")
 			return
 		}
 		if r.ContentLength > MaxBodyBytes {
@@ -112,6 +113,12 @@ func precheck(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// utf8Charset reports whether a Content-Type's charset (empty: none given)
+// is UTF-8, the only encoding of JSON (RFC 8259).
+func utf8Charset(cs string) bool {
+	return cs == "" || strings.EqualFold(cs, "utf-8") || strings.EqualFold(cs, "utf8")
 }
 
 // readBody reads the body whole, refusing one over MaxBodyBytes with 413
