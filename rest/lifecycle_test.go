@@ -103,6 +103,10 @@ func TestLeadDuplicates(t *testing.T) {
 		if res := w.Do(t, apitest.Request{Method: "DELETE", Path: "/v1/leads/" + phoned, Key: w.keys.full}); res.Status != 204 {
 			t.Fatal(res.Body)
 		}
+		// The archived lead itself lists none: a match needs both leads active.
+		if got := matchedOn(t, w.Do(t, get(w.keys.full, phoned))); len(got) != 0 {
+			t.Errorf("an archived lead lists candidates: %v", got)
+		}
 		patch := func(id, b string) {
 			t.Helper()
 			if res := w.Do(t, apitest.Request{Method: "PATCH", Path: "/v1/leads/" + id, Key: w.keys.full, Body: b}); res.Status != 200 {

@@ -156,12 +156,12 @@ type Duplicate struct {
 
 // Duplicates lists the lead's duplicate candidates, newest match first, at
 // most MaxDuplicatesListed. A candidate is listed only while it still holds:
-// the other lead is active (not archived or merged) and still shares the
-// matched value. It fails with a not-found error when the viewer cannot see
-// the lead.
+// both leads are active (not archived or merged) and still share the
+// matched value, so an archived or merged lead lists none. It fails with a
+// not-found error when the viewer cannot see the lead.
 func Duplicates(ctx context.Context, c *gen.Client, leadID int) ([]Duplicate, error) {
 	l, err := c.Lead.Get(ctx, leadID)
-	if err != nil {
+	if err != nil || l.ArchivedAt != nil || l.MergedInto != nil {
 		return nil, err
 	}
 	cands, err := c.DuplicateCandidate.Query().
