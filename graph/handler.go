@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -21,6 +20,7 @@ import (
 	"github.com/leadron/leadron/ent"
 	"github.com/leadron/leadron/internal/apperr"
 	"github.com/leadron/leadron/internal/ids"
+	"github.com/leadron/leadron/internal/text"
 )
 
 // DefaultRequestTimeout bounds a request's work when Deps sets none.
@@ -103,7 +103,7 @@ func precheck(next http.Handler) http.Handler {
 			writeError(w, http.StatusBadRequest, apperr.BadRequest, "Connection upgrades (websockets) are not served here")
 			return
 		}
-		if mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" || !utf8Charset(params["charset"]) {
+		if mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" || !text.UTF8Charset(params["charset"]) {
 			writeError(w, http.StatusUnsupportedMediaType, apperr.UnsupportedMediaType, "Send the request as application/json in UTF-8")
 			return
 		}
@@ -113,12 +113,6 @@ func precheck(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
-}
-
-// utf8Charset reports whether a Content-Type's charset (empty: none given)
-// is UTF-8, the only encoding of JSON (RFC 8259).
-func utf8Charset(cs string) bool {
-	return cs == "" || strings.EqualFold(cs, "utf-8") || strings.EqualFold(cs, "utf8")
 }
 
 // readBody reads the body whole, refusing one over MaxBodyBytes with 413

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 
 	jsonv2 "github.com/go-json-experiment/json"
@@ -174,8 +173,8 @@ func isJSONMediaType(ct string) bool {
 		return true // what nearly every client sends, without parsing it
 	}
 	mt, params, err := mime.ParseMediaType(ct)
-	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") && !strings.EqualFold(cs, "utf8") {
-		return false // JSON is UTF-8 (RFC 8259); a body in another charset is not JSON
+	if !text.UTF8Charset(params["charset"]) {
+		return false // a body in another charset is not JSON
 	}
 	return err == nil && (mt == "application/json" || (len(mt) > 5 && mt[len(mt)-5:] == "+json"))
 }
@@ -247,24 +246,12 @@ func member[T any](o *object, name, what string) opt[T] {
 		o.invalid(name, name+" must be "+what)
 		return opt[T]{}
 	}
-	if !validText(v) {
+	if !text.ValidValue(v) {
 		// JSON may escape a NUL (\u0000); no stored text may hold one.
 		o.invalid(name, name+" must be UTF-8 text without NUL characters")
 		return opt[T]{}
 	}
 	return opt[T]{Set: true, V: v}
-}
-
-// validText reports whether a decoded string, or each string of a list,
-// is text Leadron stores (internal/text).
-func validText(v any) bool {
-	switch v := v.(type) {
-	case string:
-		return text.Valid(v)
-	case []string:
-		return !slices.ContainsFunc(v, func(s string) bool { return !text.Valid(s) })
-	}
-	return true
 }
 
 // decodeValue decodes one valid JSON value as encoding/json would into a

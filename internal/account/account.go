@@ -189,9 +189,8 @@ func RevokeAPIKeyIn(ctx context.Context, c *ent.Client, id int) (*ent.APIKey, er
 	if cur.RevokedAt != nil {
 		// The no-op writes nothing, so no mutation rule runs: it answers
 		// only a caller that could revoke (rule.RequireDeleteScopeToSet).
-		revoke := scope.Scope{Resource: scope.APIKeys, Action: scope.Delete}
-		if v := viewer.FromContext(ctx); v != nil && (v.Kind == viewer.KindUser || v.Kind == viewer.KindAPIKey) && !v.Can(revoke) {
-			return nil, &rule.ScopeError{Scope: revoke}
+		if err := rule.CheckScope(ctx, scope.Scope{Resource: scope.APIKeys, Action: scope.Delete}); err != nil {
+			return nil, err
 		}
 		return cur, nil
 	}

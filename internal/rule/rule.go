@@ -8,7 +8,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
@@ -165,17 +164,7 @@ func ValidText() ent.Hook {
 	return func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
 			for _, name := range m.Fields() {
-				v, _ := m.Field(name)
-				var ok bool
-				switch v := v.(type) {
-				case string:
-					ok = text.Valid(v)
-				case []string:
-					ok = !slices.ContainsFunc(v, func(s string) bool { return !text.Valid(s) })
-				default:
-					continue
-				}
-				if !ok {
+				if v, _ := m.Field(name); !text.ValidValue(v) {
 					field := apperr.CamelCase(name)
 					return nil, apperr.Invalid(field, apperr.FieldInvalid, field+" must be UTF-8 text without NUL characters")
 				}
@@ -224,6 +213,16 @@ func OnlyOwnRowsBelowAdmin(ownerField string) privacy.MutationRule {
 		}
 		return privacy.Skip
 	})
+}
+
+// CheckScope is nil when the context's viewer holds s, or is not bound to
+// a tenant (the type's policy decides then), and a ScopeError otherwise:
+// the privacy rules' check, for a no-op that runs no mutation to check.
+func CheckScope(ctx context.Context, s scope.Scope) error {
+	if err := requireScope(viewer.FromContext(ctx), s); !errors.Is(err, privacy.Allow) && !errors.Is(err, privacy.Skip) {
+		return err
+	}
+	return nil
 }
 
 func requireScope(v *viewer.Viewer, s scope.Scope) error {

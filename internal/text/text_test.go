@@ -24,3 +24,22 @@ func TestValidAndClean(t *testing.T) {
 		}
 	}
 }
+
+func TestValidValueAndUTF8Charset(t *testing.T) {
+	values := []struct {
+		v    any
+		want bool
+	}{
+		{"ok", true}, {"a\x00", false}, {[]string{"a", "b"}, true}, {[]string{"a", "\xff"}, false}, {42, true}, {[]byte{0}, true},
+	}
+	for _, tt := range values {
+		if got := ValidValue(tt.v); got != tt.want {
+			t.Errorf("ValidValue(%#v) = %v, want %v", tt.v, got, tt.want)
+		}
+	}
+	for cs, want := range map[string]bool{"": true, "utf-8": true, "UTF-8": true, "utf8": true, "latin1": false, "utf-16": false} {
+		if got := UTF8Charset(cs); got != want {
+			t.Errorf("UTF8Charset(%q) = %v, want %v", cs, got, want)
+		}
+	}
+}
