@@ -16,9 +16,11 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/leadron/leadron/ent"
 	"github.com/leadron/leadron/internal/apperr"
+	"github.com/leadron/leadron/internal/errmap"
 	"github.com/leadron/leadron/internal/ids"
 	"github.com/leadron/leadron/internal/text"
 )
@@ -152,10 +154,26 @@ func withCodec(c *ids.Codec, next http.Handler) http.Handler {
 // writeError answers in GraphQL's error shape, for requests refused before
 // they reach gqlgen.
 func writeError(w http.ResponseWriter, status int, code apperr.Code, message string) {
+	writeErrorOf(w, status, with(&gqlerror.Error{}, string(code), message))
+}
+
+// writeErrorOf writes a response of the one error out, with status.
+func writeErrorOf(w http.ResponseWriter, status int, out *gqlerror.Error) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]any{
-		"errors": []any{map[string]any{"message": message, "extensions": map[string]any{"code": code}}},
-	})
+	_ = json.NewEncoder(w).Encode(map[string]any{"errors": []*gqlerror.Error{out}})
+}
+
+// Refuse writes the Gate's refusals on /graphql (missing or bad
+// credentials, a rate limit, a bad X-Leadron-Environment) as the endpoint's
+// own errors are written: REST's codes and statuses, in GraphQL's shape
+// (rest.Gate.MiddlewareWith).
+func Refuse(w http.ResponseWriter, r *http.Request, err error) {
+	e, ok := errmap.Classify(err)
+	if !ok {
+		slog.ErrorContext(r.Context(), "graphql request refused", "request_id", requestID(r.Context()), "err", err)
+		e = apperr.New(apperr.Internal, "Internal server error")
+	}
+	writeErrorOf(w, apperr.HTTPStatus(e.Code), fromApp(&gqlerror.Error{}, e))
 }

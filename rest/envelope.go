@@ -1,11 +1,9 @@
 package rest
 
 import (
-	"encoding/json"
 	"log/slog"
 	"net/http"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -269,50 +267,6 @@ func pageLeads(w http.ResponseWriter, r *http.Request, leads []Lead, p Paginatio
 	writeSuccess(w, r, http.StatusOK, &p, func(dst []byte) ([]byte, error) { return appendLeads(dst, leads) })
 }
 
-// statusOf maps each error code to its HTTP status: the one table of it.
-var statusOf = map[apperr.Code]int{
-	apperr.Validation:           http.StatusUnprocessableEntity,
-	apperr.IdempotencyReused:    http.StatusUnprocessableEntity,
-	apperr.NotFound:             http.StatusNotFound,
-	apperr.Conflict:             http.StatusConflict,
-	apperr.Forbidden:            http.StatusForbidden,
-	apperr.InsufficientScope:    http.StatusForbidden,
-	apperr.InvalidOnBehalfOf:    http.StatusForbidden,
-	apperr.InvalidAPIKey:        http.StatusUnauthorized,
-	apperr.InvalidCredentials:   http.StatusUnauthorized,
-	apperr.InvalidJSON:          http.StatusBadRequest,
-	apperr.BadRequest:           http.StatusBadRequest,
-	apperr.MethodNotAllowed:     http.StatusMethodNotAllowed,
-	apperr.PayloadTooLarge:      http.StatusRequestEntityTooLarge,
-	apperr.UnsupportedMediaType: http.StatusUnsupportedMediaType,
-	apperr.RateLimited:          http.StatusTooManyRequests,
-	apperr.PreconditionFailed:   http.StatusPreconditionFailed,
-	apperr.ServiceUnavailable:   http.StatusServiceUnavailable,
-	apperr.Internal:             http.StatusInternalServerError,
-}
-
-// failGraphQL writes err as a GraphQL response of one error, with the
-// status and code REST would give it, for refusals made before the GraphQL
-// handler runs (GraphQLMiddleware).
-func failGraphQL(w http.ResponseWriter, r *http.Request, err error) {
-	status, e := classify(r, err)
-	ext, message := map[string]any{"code": e.Code}, e.Message
-	if len(e.Fields) > 0 {
-		// As the endpoint presents its own field errors (graph.fromApp).
-		fields := make([]map[string]any, len(e.Fields))
-		msgs := make([]string, len(e.Fields))
-		for i, f := range e.Fields {
-			fields[i] = map[string]any{"field": f.Field, "message": f.Message, "code": f.Code}
-			msgs[i] = f.Message
-		}
-		ext["field"], ext["fields"], message = e.Fields[0].Field, fields, strings.Join(msgs, "; ")
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]any{"errors": []any{map[string]any{"message": message, "extensions": ext}}})
-}
-
 // fail writes err in the error envelope. Errors that are not client-facing
 // are logged with the request ID and shown as a bare internal error.
 func fail(w http.ResponseWriter, r *http.Request, err error) {
@@ -330,11 +284,7 @@ func classify(r *http.Request, err error) (int, *apperr.Error) {
 			"method", r.Method, "path", r.URL.Path, "err", err)
 		e = apperr.New(apperr.Internal, "Internal server error")
 	}
-	status, found := statusOf[e.Code]
-	if !found {
-		status = http.StatusInternalServerError
-	}
-	return status, e
+	return apperr.HTTPStatus(e.Code), e
 }
 
 // writeFailure writes e in the error envelope through a pooled buffer.

@@ -65,14 +65,21 @@ func NewGate(auth *Authenticator, limiter ratelimit.Limiter, limits RateLimits, 
 
 // Middleware admits authenticated requests within their limits, with the
 // viewer in the context. Refusals are in REST's envelope.
-func (g *Gate) Middleware(next http.Handler) http.Handler { return g.admit(next, fail) }
+func (g *Gate) Middleware(next http.Handler) http.Handler {
+	return g.MiddlewareWith(Refuse(fail))(next)
+}
 
-// GraphQLMiddleware is Middleware for /graphql: its refusals (401, 429, a
-// bad environment header) are GraphQL errors with extensions.code, as the
-// endpoint's other errors are.
-func (g *Gate) GraphQLMiddleware(next http.Handler) http.Handler { return g.admit(next, failGraphQL) }
+// Refuse writes a refusal (missing or bad credentials, a rate limit, a bad
+// environment header) in an API's own error shape.
+type Refuse func(http.ResponseWriter, *http.Request, error)
 
-func (g *Gate) admit(next http.Handler, refuse func(http.ResponseWriter, *http.Request, error)) http.Handler {
+// MiddlewareWith is Middleware with refusals written by refuse: /graphql
+// writes them as GraphQL errors (graph.Refuse).
+func (g *Gate) MiddlewareWith(refuse Refuse) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler { return g.admit(next, refuse) }
+}
+
+func (g *Gate) admit(next http.Handler, refuse Refuse) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ip := g.auth.clientIP(r)
 		ipRes, ok := g.takeOr(w, r, ratelimit.Key{Kind: "ip", Name: ip}, g.limits.IP, refuse)
@@ -120,7 +127,7 @@ func (g *Gate) take(w http.ResponseWriter, r *http.Request, key ratelimit.Key, l
 }
 
 // takeOr is take with the refusal written by refuse.
-func (g *Gate) takeOr(w http.ResponseWriter, r *http.Request, key ratelimit.Key, l ratelimit.Limit, refuse func(http.ResponseWriter, *http.Request, error)) (ratelimit.Result, bool) {
+func (g *Gate) takeOr(w http.ResponseWriter, r *http.Request, key ratelimit.Key, l ratelimit.Limit, refuse Refuse) (ratelimit.Result, bool) {
 	res, err := g.limiter.Allow(r.Context(), key, l)
 	if err != nil {
 		g.log.Warn("rate limiter failed; admitting the request", "err", err)

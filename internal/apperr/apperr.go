@@ -1,6 +1,6 @@
 // Package apperr is Leadron's one error type. The data layer returns it for
-// rule violations; the REST and GraphQL adapters map its Code to a status and
-// show its Message and Fields. Anything that is not an *Error reaches clients
+// rule violations; the REST and GraphQL adapters answer with its Code's
+// status (HTTPStatus) and show its Message and Fields. Anything that is not an *Error reaches clients
 // only as "internal error".
 package apperr
 

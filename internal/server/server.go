@@ -82,7 +82,7 @@ func New(d Deps) *Server {
 	// same rate limits. The playground page itself holds no data.
 	r.Handle("/graphql", graph.NewHandler(graph.Deps{
 		Client: d.DB.Client, Codec: d.Codec, Logger: d.Logger,
-		Authenticate: gate.GraphQLMiddleware, ForgetKey: auth.ForgetKey,
+		Authenticate: gate.MiddlewareWith(graph.Refuse), ForgetKey: auth.ForgetKey,
 		Introspection: d.GraphQLIntrospection, RequestTimeout: d.RequestTimeout,
 	}))
 	if d.Playground {
