@@ -46,6 +46,14 @@ func TestLoginRefreshLogout(t *testing.T) {
 		if d["expiresIn"] != 900.0 || d["tokenType"] != "Bearer" {
 			t.Errorf("token pair: %v", d)
 		}
+		// The token names its user and tenant by their public IDs only.
+		var claims jwt.MapClaims
+		if _, _, err := jwt.NewParser().ParseUnverified(access, &claims); err != nil {
+			t.Fatal(err)
+		}
+		if claims["sub"] != w.Codec.Encode(w.acme.OwnerID) || claims["tid"] != w.Codec.Encode(w.acme.ID) {
+			t.Errorf("sub, tid = %v, %v; want the public IDs %s, %s", claims["sub"], claims["tid"], w.Codec.Encode(w.acme.OwnerID), w.Codec.Encode(w.acme.ID))
+		}
 		refreshReq := func(tok string) apitest.Request {
 			return apitest.Request{Method: "POST", Path: "/v1/auth/refresh", Body: fmt.Sprintf(`{"refreshToken":%q}`, tok)}
 		}
@@ -146,7 +154,7 @@ func TestJWTAttacks(t *testing.T) {
 		})
 		now := time.Now()
 		claims := func(edit func(jwt.MapClaims)) jwt.MapClaims {
-			c := jwt.MapClaims{"sub": fmt.Sprint(w.acme.OwnerID), "tid": w.acme.ID, "tv": 1,
+			c := jwt.MapClaims{"sub": w.Codec.Encode(w.acme.OwnerID), "tid": w.Codec.Encode(w.acme.ID), "tv": 1,
 				"iss": session.Issuer, "aud": session.Audience, "iat": now.Unix(), "nbf": now.Unix(), "exp": now.Add(10 * time.Minute).Unix()}
 			if edit != nil {
 				edit(c)
@@ -186,8 +194,13 @@ func TestJWTAttacks(t *testing.T) {
 			"wrong issuer":          hs(claims(func(c jwt.MapClaims) { c["iss"] = "evil" }), apitest.TestJWTSecret),
 			"bad signature":         tampered,
 			"another secret":        hs(claims(nil), "another-secret-that-is-32-bytes-long!!"),
-			"another tenant's user": hs(claims(func(c jwt.MapClaims) { c["sub"] = fmt.Sprint(w.globex.OwnerID) }), apitest.TestJWTSecret),
-			"stale token version":   hs(claims(func(c jwt.MapClaims) { c["tv"] = 0 }), apitest.TestJWTSecret),
+			"another tenant's user": hs(claims(func(c jwt.MapClaims) { c["sub"] = w.Codec.Encode(w.globex.OwnerID) }), apitest.TestJWTSecret),
+			"another tenant's tid":  hs(claims(func(c jwt.MapClaims) { c["tid"] = w.Codec.Encode(w.globex.ID) }), apitest.TestJWTSecret),
+			"row numbers for IDs": hs(claims(func(c jwt.MapClaims) {
+				c["sub"], c["tid"] = fmt.Sprint(w.acme.OwnerID), w.acme.ID
+			}), apitest.TestJWTSecret),
+			"a lead's ID as sub":  hs(claims(func(c jwt.MapClaims) { c["sub"] = w.mine }), apitest.TestJWTSecret),
+			"stale token version": hs(claims(func(c jwt.MapClaims) { c["tv"] = 0 }), apitest.TestJWTSecret),
 		}
 		var scenarios []apitest.Scenario
 		for name, tok := range attacks {

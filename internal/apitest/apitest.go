@@ -46,7 +46,7 @@ func New(t testing.TB, db *store.DB, configure ...func(*server.Deps)) *Env {
 	if err != nil {
 		t.Fatalf("loading the ID codec: %v", err)
 	}
-	issuer, err := jwtauth.New(jwtauth.Config{Secret: []byte(TestJWTSecret), Issuer: session.Issuer, Audience: session.Audience})
+	issuer, err := jwtauth.New(jwtauth.Config{Secret: []byte(TestJWTSecret), Issuer: session.Issuer, Audience: session.Audience, IDs: codec})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -154,7 +154,7 @@ func newSessions(ctx context.Context, a *app) (*session.Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	issuer, err := jwtauth.New(jwtauth.Config{Secret: secret, Issuer: session.Issuer, Audience: session.Audience})
+	issuer, err := jwtauth.New(jwtauth.Config{Secret: secret, Issuer: session.Issuer, Audience: session.Audience, IDs: a.codec})
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,9 @@
 // hashes the opaque refresh tokens that are exchanged for new access tokens.
 // Storing and rotating refresh tokens is the caller's job.
 //
+// A token names its user and tenant by their public IDs (internal/ids), the
+// same strings the APIs show, so a decoded token leaks no row numbers.
+//
 // Nothing here logs: tokens and secrets are credentials, and errors returned
 // by Verify describe why a token failed without repeating the token.
 package jwtauth
@@ -15,11 +18,18 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/leadron/leadron/internal/ids"
+)
+
+// The tables whose public IDs the sub and tid claims carry.
+const (
+	usersTable   = "users"
+	tenantsTable = "tenants"
 )
 
 // minSecretLen is the shortest HMAC key accepted: HS256 is only as strong as
@@ -45,8 +55,8 @@ var ErrInvalidToken = errors.New("invalid token")
 
 // Claims are what an access token asserts.
 type Claims struct {
-	UserID   int // "sub", as a decimal string
-	TenantID int // "tid"
+	UserID   int // "sub", as the user's public ID
+	TenantID int // "tid", as the tenant's public ID
 	// TokenVersion ("tv") is bumped on password or role change, so older
 	// tokens stop working; the caller compares it to the user's current one.
 	TokenVersion int
@@ -56,6 +66,7 @@ type Claims struct {
 // Config configures an Issuer.
 type Config struct {
 	Secret   []byte           // HMAC key, at least 32 bytes
+	IDs      *ids.Codec       // encodes sub and tid as public IDs
 	Issuer   string           // "iss", e.g. "leadron"
 	Audience string           // "aud", e.g. "leadron-dashboard"
 	TTL      time.Duration    // access token lifetime, whole seconds; 15m when zero
@@ -68,47 +79,46 @@ type Issuer struct {
 	secret   []byte
 	issuer   string
 	audience string
+	ids      *ids.Codec
 	ttl      time.Duration
 	now      func() time.Time
 	parser   *jwt.Parser
 }
 
-// tokenClaims is the wire form of an access token's payload. tid and tv are
-// pointers so that a missing claim can be told apart from zero.
+// tokenClaims is the wire form of an access token's payload. tv is a pointer
+// so that a missing claim can be told apart from zero. ids is set before
+// parsing, so that Validate can decode sub and tid into userID and tenantID.
 type tokenClaims struct {
 	jwt.RegisteredClaims
-	TenantID     *int `json:"tid,omitempty"`
-	TokenVersion *int `json:"tv,omitempty"`
+	TenantID     string `json:"tid,omitempty"`
+	TokenVersion *int   `json:"tv,omitempty"`
+
+	ids      *ids.Codec
+	userID   int
+	tenantID int
 }
 
 // Validate is called by the jwt parser after the registered claims have been
-// checked; it covers the claims the library knows nothing about.
+// checked; it covers the claims the library knows nothing about. DecodeAs
+// accepts only the canonical ID of a row of the named table, so one user has
+// exactly one valid "sub" spelling and a lead's ID cannot pose as a user's.
 func (c *tokenClaims) Validate() error {
-	if _, err := parseSubject(c.Subject); err != nil {
-		return err
+	var err error
+	if c.userID, err = c.ids.DecodeAs(c.Subject, usersTable); err != nil {
+		return errors.New("missing or invalid sub")
 	}
 	// The library checks iat when present but cannot require it; we always
 	// set it, so a token without it was not made by us.
 	if c.IssuedAt == nil {
 		return errors.New("missing iat")
 	}
-	if c.TenantID == nil || *c.TenantID <= 0 {
+	if c.tenantID, err = c.ids.DecodeAs(c.TenantID, tenantsTable); err != nil {
 		return errors.New("missing or invalid tid")
 	}
 	if c.TokenVersion == nil || *c.TokenVersion < 0 {
 		return errors.New("missing or invalid tv")
 	}
 	return nil
-}
-
-// parseSubject accepts only the canonical decimal form of a positive user ID,
-// so one user has exactly one valid "sub" spelling.
-func parseSubject(sub string) (int, error) {
-	id, err := strconv.Atoi(sub)
-	if err != nil || id <= 0 || strconv.Itoa(id) != sub {
-		return 0, errors.New("missing or invalid sub")
-	}
-	return id, nil
 }
 
 // New returns an Issuer for cfg, filling in defaults.
@@ -118,6 +128,9 @@ func New(cfg Config) (*Issuer, error) {
 	}
 	if cfg.Issuer == "" || cfg.Audience == "" {
 		return nil, errors.New("jwtauth: issuer and audience are required")
+	}
+	if cfg.IDs == nil {
+		return nil, errors.New("jwtauth: an ID codec is required")
 	}
 	if cfg.TTL == 0 {
 		cfg.TTL = defaultTTL
@@ -142,6 +155,7 @@ func New(cfg Config) (*Issuer, error) {
 		secret:   bytes.Clone(cfg.Secret),
 		issuer:   cfg.Issuer,
 		audience: cfg.Audience,
+		ids:      cfg.IDs,
 		ttl:      cfg.TTL,
 		now:      cfg.Now,
 	}
@@ -165,7 +179,8 @@ func New(cfg Config) (*Issuer, error) {
 
 // Issue returns a signed access token for the user, and how long it is valid.
 func (i *Issuer) Issue(userID, tenantID, tokenVersion int) (token string, expiresIn time.Duration, err error) {
-	if userID <= 0 || tenantID <= 0 || tokenVersion < 0 {
+	if userID <= 0 || tenantID <= 0 || tokenVersion < 0 ||
+		i.ids.TableOf(userID) != usersTable || i.ids.TableOf(tenantID) != tenantsTable {
 		return "", 0, fmt.Errorf("jwtauth: invalid claims user=%d tenant=%d version=%d", userID, tenantID, tokenVersion)
 	}
 	jti, err := randomString(16)
@@ -178,14 +193,14 @@ func (i *Issuer) Issue(userID, tenantID, tokenVersion int) (token string, expire
 	claims := &tokenClaims{
 		RegisteredClaims: jwt.RegisteredClaims{
 			Issuer:    i.issuer,
-			Subject:   strconv.Itoa(userID),
+			Subject:   i.ids.Encode(userID),
 			Audience:  jwt.ClaimStrings{i.audience},
 			ExpiresAt: jwt.NewNumericDate(exp),
 			NotBefore: jwt.NewNumericDate(now),
 			IssuedAt:  jwt.NewNumericDate(now),
 			ID:        jti,
 		},
-		TenantID:     &tenantID,
+		TenantID:     i.ids.Encode(tenantID),
 		TokenVersion: &tokenVersion,
 	}
 	token, err = jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(i.secret)
@@ -202,19 +217,14 @@ func (i *Issuer) Verify(token string) (Claims, error) {
 	if token == "" || len(token) > maxTokenLen {
 		return Claims{}, ErrInvalidToken
 	}
-	var tc tokenClaims
+	tc := tokenClaims{ids: i.ids}
 	_, err := i.parser.ParseWithClaims(token, &tc, i.key)
 	if err != nil {
 		return Claims{}, fmt.Errorf("%w: %w", ErrInvalidToken, err)
 	}
-	// Validate already accepted sub, tid and tv; parse again for the value.
-	userID, err := parseSubject(tc.Subject)
-	if err != nil {
-		return Claims{}, fmt.Errorf("%w: %w", ErrInvalidToken, err)
-	}
 	return Claims{
-		UserID:       userID,
-		TenantID:     *tc.TenantID,
+		UserID:       tc.userID,
+		TenantID:     tc.tenantID,
 		TokenVersion: *tc.TokenVersion,
 		ExpiresAt:    tc.ExpiresAt.Time,
 	}, nil

@@ -11,11 +11,14 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/leadron/leadron/internal/ids"
 )
 
 const (
@@ -30,6 +33,23 @@ var (
 	testNow = time.Date(2026, 3, 4, 5, 6, 7, 500_000_000, time.UTC)
 )
 
+// testIDs has ranges like ent's global ID ranges: tenants from 1<<32, users
+// from 2<<32 and leads from 3<<32.
+var testIDs = func() *ids.Codec {
+	c, err := ids.NewCodec("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789",
+		`{"tenants":4294967296,"users":8589934592,"leads":12884901888}`)
+	if err != nil {
+		panic(err)
+	}
+	return c
+}()
+
+const (
+	testTenant = 1<<32 + 7
+	testUser   = 2<<32 + 42
+	testLead   = 3<<32 + 42
+)
+
 // clock is a settable Config.Now.
 type clock struct{ t time.Time }
 
@@ -37,7 +57,7 @@ func (c *clock) now() time.Time { return c.t }
 
 func newTestIssuer(t testing.TB, c *clock) *Issuer {
 	t.Helper()
-	iss, err := New(Config{Secret: testSecret, Issuer: testIssuer, Audience: testAudience, Now: c.now})
+	iss, err := New(Config{Secret: testSecret, Issuer: testIssuer, Audience: testAudience, IDs: testIDs, Now: c.now})
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -49,8 +69,8 @@ func newTestIssuer(t testing.TB, c *clock) *Issuer {
 func validClaims() jwt.MapClaims {
 	now := testNow.Unix()
 	return jwt.MapClaims{
-		"sub": "42",
-		"tid": 7,
+		"sub": testIDs.Encode(testUser),
+		"tid": testIDs.Encode(testTenant),
 		"tv":  3,
 		"iss": testIssuer,
 		"aud": []string{testAudience},
@@ -103,9 +123,9 @@ func TestRoundTrip(t *testing.T) {
 	iss := newTestIssuer(t, c)
 
 	tests := []struct{ user, tenant, version int }{
-		{1, 1, 0},
-		{42, 7, 3},
-		{1 << 40, 1 << 31, 1 << 20},
+		{testUser, testTenant, 0},
+		{2<<32 + 1, 1<<32 + 1, 3},
+		{3<<32 - 1, 2<<32 - 1, 1 << 20},
 	}
 	for _, tt := range tests {
 		tok, expiresIn, err := iss.Issue(tt.user, tt.tenant, tt.version)
@@ -140,11 +160,11 @@ func TestRoundTrip(t *testing.T) {
 
 func TestIssueSetsRegisteredClaims(t *testing.T) {
 	iss := newTestIssuer(t, &clock{t: testNow})
-	tok1, _, err := iss.Issue(42, 7, 3)
+	tok1, _, err := iss.Issue(testUser, testTenant, 3)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tok2, _, err := iss.Issue(42, 7, 3)
+	tok2, _, err := iss.Issue(testUser, testTenant, 3)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,7 +178,7 @@ func TestIssueSetsRegisteredClaims(t *testing.T) {
 	}
 	now := float64(testNow.Unix())
 	for k, want := range map[string]any{
-		"sub": "42", "tid": 7.0, "tv": 3.0, "iss": testIssuer,
+		"sub": testIDs.Encode(testUser), "tid": testIDs.Encode(testTenant), "tv": 3.0, "iss": testIssuer,
 		"iat": now, "nbf": now, "exp": now + 900,
 	} {
 		if m[k] != want {
@@ -175,7 +195,10 @@ func TestIssueSetsRegisteredClaims(t *testing.T) {
 
 func TestIssueRejectsBadInput(t *testing.T) {
 	iss := newTestIssuer(t, &clock{t: testNow})
-	for _, in := range [][3]int{{0, 1, 0}, {1, 0, 0}, {1, 1, -1}, {-5, 1, 0}} {
+	for _, in := range [][3]int{
+		{0, testTenant, 0}, {testUser, 0, 0}, {testUser, testTenant, -1}, {-5, testTenant, 0},
+		{testLead, testTenant, 0}, {testUser, testUser, 0}, {testTenant, testUser, 0},
+	} {
 		if _, _, err := iss.Issue(in[0], in[1], in[2]); err == nil {
 			t.Errorf("Issue(%v) succeeded", in)
 		}
@@ -185,7 +208,7 @@ func TestIssueRejectsBadInput(t *testing.T) {
 func TestVerifyRejects(t *testing.T) {
 	c := &clock{t: testNow}
 	iss := newTestIssuer(t, c)
-	good, _, err := iss.Issue(42, 7, 3)
+	good, _, err := iss.Issue(testUser, testTenant, 3)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -224,7 +247,7 @@ func TestVerifyRejects(t *testing.T) {
 		{"flipped char in signature", flipSigChar(good, 10)},
 		{"flipped last char of signature", flipSigChar(good, 0)},
 		{"signature removed", goodParts[0] + "." + goodParts[1] + "."},
-		{"claims swapped under good signature", goodParts[0] + "." + b64(t, with(func(c jwt.MapClaims) { c["sub"] = "1" })) + "." + goodParts[2]},
+		{"claims swapped under good signature", goodParts[0] + "." + b64(t, with(func(c jwt.MapClaims) { c["sub"] = testIDs.Encode(testUser + 1) })) + "." + goodParts[2]},
 		{"padded segments", goodParts[0] + "." + goodParts[1] + "." + goodParts[2] + "="},
 
 		{"expired beyond leeway", sign(t, jwt.SigningMethodHS256, testSecret, with(func(c jwt.MapClaims) {
@@ -246,15 +269,17 @@ func TestVerifyRejects(t *testing.T) {
 		{"missing aud", sign(t, jwt.SigningMethodHS256, testSecret, with(func(c jwt.MapClaims) { delete(c, "aud") }))},
 		{"empty aud", sign(t, jwt.SigningMethodHS256, testSecret, with(func(c jwt.MapClaims) { c["aud"] = []string{} }))},
 		{"missing sub", sign(t, jwt.SigningMethodHS256, testSecret, with(func(c jwt.MapClaims) { delete(c, "sub") }))},
-		{"non-numeric sub", sign(t, jwt.SigningMethodHS256, testSecret, with(func(c jwt.MapClaims) { c["sub"] = "alice" }))},
-		{"numeric (not string) sub", sign(t, jwt.SigningMethodHS256, testSecret, with(func(c jwt.MapClaims) { c["sub"] = 42 }))},
-		{"non-canonical sub", sign(t, jwt.SigningMethodHS256, testSecret, with(func(c jwt.MapClaims) { c["sub"] = "042" }))},
-		{"negative sub", sign(t, jwt.SigningMethodHS256, testSecret, with(func(c jwt.MapClaims) { c["sub"] = "-42" }))},
-		{"zero sub", sign(t, jwt.SigningMethodHS256, testSecret, with(func(c jwt.MapClaims) { c["sub"] = "0" }))},
+		{"sub not an ID", sign(t, jwt.SigningMethodHS256, testSecret, with(func(c jwt.MapClaims) { c["sub"] = "alice" }))},
+		{"sub as a number", sign(t, jwt.SigningMethodHS256, testSecret, with(func(c jwt.MapClaims) { c["sub"] = testUser }))},
+		{"sub as the row number", sign(t, jwt.SigningMethodHS256, testSecret, with(func(c jwt.MapClaims) { c["sub"] = strconv.Itoa(testUser) }))},
+		{"sub is a lead's ID", sign(t, jwt.SigningMethodHS256, testSecret, with(func(c jwt.MapClaims) { c["sub"] = testIDs.Encode(testLead) }))},
+		{"sub is the tenant's ID", sign(t, jwt.SigningMethodHS256, testSecret, with(func(c jwt.MapClaims) { c["sub"] = testIDs.Encode(testTenant) }))},
+		{"empty sub", sign(t, jwt.SigningMethodHS256, testSecret, with(func(c jwt.MapClaims) { c["sub"] = "" }))},
 		{"missing tid", sign(t, jwt.SigningMethodHS256, testSecret, with(func(c jwt.MapClaims) { delete(c, "tid") }))},
-		{"string tid", sign(t, jwt.SigningMethodHS256, testSecret, with(func(c jwt.MapClaims) { c["tid"] = "7" }))},
-		{"fractional tid", sign(t, jwt.SigningMethodHS256, testSecret, with(func(c jwt.MapClaims) { c["tid"] = 7.5 }))},
-		{"zero tid", sign(t, jwt.SigningMethodHS256, testSecret, with(func(c jwt.MapClaims) { c["tid"] = 0 }))},
+		{"tid as a number", sign(t, jwt.SigningMethodHS256, testSecret, with(func(c jwt.MapClaims) { c["tid"] = testTenant }))},
+		{"tid as the row number", sign(t, jwt.SigningMethodHS256, testSecret, with(func(c jwt.MapClaims) { c["tid"] = strconv.Itoa(testTenant) }))},
+		{"tid is the user's ID", sign(t, jwt.SigningMethodHS256, testSecret, with(func(c jwt.MapClaims) { c["tid"] = testIDs.Encode(testUser) }))},
+		{"tid is the tenant's slug", sign(t, jwt.SigningMethodHS256, testSecret, with(func(c jwt.MapClaims) { c["tid"] = "acme-corp" }))},
 		{"missing tv", sign(t, jwt.SigningMethodHS256, testSecret, with(func(c jwt.MapClaims) { delete(c, "tv") }))},
 		{"negative tv", sign(t, jwt.SigningMethodHS256, testSecret, with(func(c jwt.MapClaims) { c["tv"] = -1 }))},
 
@@ -287,7 +312,7 @@ func TestVerifyRejects(t *testing.T) {
 func TestVerifyTime(t *testing.T) {
 	c := &clock{t: testNow}
 	iss := newTestIssuer(t, c)
-	tok, ttl, err := iss.Issue(42, 7, 3)
+	tok, ttl, err := iss.Issue(testUser, testTenant, 3)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -325,15 +350,16 @@ func TestNewConfig(t *testing.T) {
 		cfg  Config
 		ok   bool
 	}{
-		{"defaults", Config{Secret: testSecret, Issuer: testIssuer, Audience: testAudience}, true},
-		{"short secret", Config{Secret: testSecret[:31], Issuer: testIssuer, Audience: testAudience}, false},
-		{"nil secret", Config{Issuer: testIssuer, Audience: testAudience}, false},
-		{"no issuer", Config{Secret: testSecret, Audience: testAudience}, false},
-		{"no audience", Config{Secret: testSecret, Issuer: testIssuer}, false},
-		{"custom TTL", Config{Secret: testSecret, Issuer: testIssuer, Audience: testAudience, TTL: 5 * time.Minute}, true},
-		{"negative TTL", Config{Secret: testSecret, Issuer: testIssuer, Audience: testAudience, TTL: -time.Minute}, false},
-		{"fractional TTL", Config{Secret: testSecret, Issuer: testIssuer, Audience: testAudience, TTL: 1500 * time.Millisecond}, false},
-		{"negative leeway", Config{Secret: testSecret, Issuer: testIssuer, Audience: testAudience, Leeway: -time.Second}, false},
+		{"defaults", Config{Secret: testSecret, Issuer: testIssuer, Audience: testAudience, IDs: testIDs}, true},
+		{"short secret", Config{Secret: testSecret[:31], Issuer: testIssuer, Audience: testAudience, IDs: testIDs}, false},
+		{"nil secret", Config{Issuer: testIssuer, Audience: testAudience, IDs: testIDs}, false},
+		{"no issuer", Config{Secret: testSecret, Audience: testAudience, IDs: testIDs}, false},
+		{"no audience", Config{Secret: testSecret, Issuer: testIssuer, IDs: testIDs}, false},
+		{"custom TTL", Config{Secret: testSecret, Issuer: testIssuer, Audience: testAudience, IDs: testIDs, TTL: 5 * time.Minute}, true},
+		{"negative TTL", Config{Secret: testSecret, Issuer: testIssuer, Audience: testAudience, IDs: testIDs, TTL: -time.Minute}, false},
+		{"fractional TTL", Config{Secret: testSecret, Issuer: testIssuer, Audience: testAudience, IDs: testIDs, TTL: 1500 * time.Millisecond}, false},
+		{"no ID codec", Config{Secret: testSecret, Issuer: testIssuer, Audience: testAudience}, false},
+		{"negative leeway", Config{Secret: testSecret, Issuer: testIssuer, Audience: testAudience, IDs: testIDs, Leeway: -time.Second}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -344,7 +370,7 @@ func TestNewConfig(t *testing.T) {
 			if !tt.ok {
 				return
 			}
-			tok, expiresIn, err := iss.Issue(1, 1, 0)
+			tok, expiresIn, err := iss.Issue(testUser, testTenant, 0)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -364,11 +390,11 @@ func TestNewConfig(t *testing.T) {
 
 func TestNewCopiesSecret(t *testing.T) {
 	secret := bytes.Clone(testSecret)
-	iss, err := New(Config{Secret: secret, Issuer: testIssuer, Audience: testAudience})
+	iss, err := New(Config{Secret: secret, Issuer: testIssuer, Audience: testAudience, IDs: testIDs})
 	if err != nil {
 		t.Fatal(err)
 	}
-	tok, _, err := iss.Issue(1, 1, 0)
+	tok, _, err := iss.Issue(testUser, testTenant, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -412,7 +438,7 @@ func TestRefreshToken(t *testing.T) {
 
 func TestLooksLikeJWT(t *testing.T) {
 	iss := newTestIssuer(t, &clock{t: testNow})
-	tok, _, err := iss.Issue(42, 7, 3)
+	tok, _, err := iss.Issue(testUser, testTenant, 3)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -482,7 +508,7 @@ func TestLoadSecret(t *testing.T) {
 
 func BenchmarkVerify(b *testing.B) {
 	iss := newTestIssuer(b, &clock{t: testNow})
-	tok, _, err := iss.Issue(42, 7, 3)
+	tok, _, err := iss.Issue(testUser, testTenant, 3)
 	if err != nil {
 		b.Fatal(err)
 	}
