@@ -118,7 +118,10 @@ func limitBody(next http.Handler) http.Handler {
 			fail(w, r, tooLarge())
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+		// Most requests are GETs without a body; there is nothing to bound.
+		if r.Body != http.NoBody {
+			r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+		}
 		next.ServeHTTP(w, r)
 	})
 }

@@ -61,9 +61,15 @@ func newEncoding(alphabet string) *encoding {
 
 // encode returns the sqids string of n.
 func (e *encoding) encode(n uint64) string {
+	var buf [MinLength + 16]byte
+	return string(e.appendEncoded(buf[:0], n))
+}
+
+// appendEncoded appends the sqids string of n to buf. Decode compares it
+// with the input without making a string.
+func (e *encoding) appendEncoded(buf []byte, n uint64) []byte {
 	off := (1 + int(e.shuffled[n%alphabetLen])) % alphabetLen
 	rev := &e.rev[off]
-	var buf [MinLength + 16]byte
 	// Digits in base 61 over rev[1:], most significant first.
 	var digits [16]byte
 	d := len(digits)
@@ -75,13 +81,14 @@ func (e *encoding) encode(n uint64) string {
 			break
 		}
 	}
-	out := append(buf[:0], e.shuffled[off])
+	start := len(buf)
+	out := append(buf, e.shuffled[off])
 	out = append(out, digits[d:]...)
-	if len(out) < MinLength {
+	if len(out)-start < MinLength {
 		out = append(out, rev[0])
-		out = append(out, e.pad[off][:MinLength-len(out)]...)
+		out = append(out, e.pad[off][:MinLength-(len(out)-start)]...)
 	}
-	return string(out)
+	return out
 }
 
 // decode returns the number a string's first chunk encodes. It does not

@@ -108,8 +108,9 @@ func (c *Codec) Decode(s string) (int, error) {
 		return 0, ErrInvalid
 	}
 	// Only the canonical spelling of an ID is accepted, so each object has
-	// exactly one ID.
-	if c.enc.encode(n) != s {
+	// exactly one ID. The comparison of string(bytes) does not allocate.
+	var buf [MinLength + 16]byte
+	if string(c.enc.appendEncoded(buf[:0], n)) != s {
 		return 0, ErrInvalid
 	}
 	return int(n), nil

@@ -106,15 +106,27 @@ func Tighter(a, b Result) Result {
 func WriteHeaders(h http.Header, r Result) {
 	// The names are the canonical forms of X-RateLimit-*, which net/http
 	// writes anyway; assigning them directly spares Header.Set allocating
-	// the canonical name for each header of every response.
-	h["X-Ratelimit-Limit"] = []string{strconv.Itoa(r.Limit)}
-	h["X-Ratelimit-Remaining"] = []string{strconv.Itoa(max(r.Remaining, 0))}
+	// the canonical name for each header of every response. The numbers
+	// are formatted into one string and the values share one slice: two
+	// allocations for the three headers.
+	var digits [3 * 20]byte
+	b := strconv.AppendInt(digits[:0], int64(r.Limit), 10)
+	limitEnd := len(b)
+	b = strconv.AppendInt(b, int64(max(r.Remaining, 0)), 10)
+	remainingEnd := len(b)
 	if !r.Reset.IsZero() {
 		reset := r.Reset.Unix()
 		if r.Reset.Nanosecond() > 0 {
 			reset++
 		}
-		h["X-Ratelimit-Reset"] = []string{strconv.FormatInt(reset, 10)}
+		b = strconv.AppendInt(b, reset, 10)
+	}
+	all := string(b)
+	values := []string{all[:limitEnd], all[limitEnd:remainingEnd], all[remainingEnd:]}
+	h["X-Ratelimit-Limit"] = values[0:1:1]
+	h["X-Ratelimit-Remaining"] = values[1:2:2]
+	if !r.Reset.IsZero() {
+		h["X-Ratelimit-Reset"] = values[2:3:3]
 	}
 	if !r.Allowed {
 		secs := int64((r.RetryAfter + time.Second - 1) / time.Second)
