@@ -252,19 +252,28 @@ func TestUpdateLeadForce(t *testing.T) {
 	})
 }
 
-// One object has one ID, whichever API made it and whichever reads it.
+// One object has one ID and the same times, whichever API made it and
+// whichever reads it; a time read from REST filters exactly in GraphQL.
 func TestSameIDsAsREST(t *testing.T) {
 	testutil.EachDB(t, func(t *testing.T, db *store.DB) {
 		w := newWorld(t, db)
 		res := w.Do(t, apitest.Request{Method: "POST", Path: "/v1/leads", Key: w.keys.full,
 			Body: `{"email":"rest@acme.test","firstName":"R","lastName":"E"}`})
-		restID := str(res.Data(t)["id"])
-		gql := w.as(t, w.keys.full, `query($id: ID!) {
-			node(id: $id) { id }
+		restID, restCreated := str(res.Data(t)["id"]), str(res.Data(t)["createdAt"])
+		gql := w.as(t, w.keys.full, `query($id: ID!, $at: Time!) {
+			node(id: $id) { id ... on Lead { createdAt updatedAt } }
 			leads(first: 5, where: {email: "rest@acme.test"}) { edges { node { id } } }
-		}`, map[string]any{"id": restID})
+			atOrAfter: leads(first: 5, where: {email: "rest@acme.test", createdAtGTE: $at}) { totalCount }
+			after: leads(first: 5, where: {email: "rest@acme.test", createdAtGT: $at}) { totalCount }
+		}`, map[string]any{"id": restID, "at": restCreated})
 		if str(dig(gql.Data, "node", "id")) != restID || str(dig(gql.Data, "leads", "edges", 0, "node", "id")) != restID {
 			t.Errorf("REST made %s; GraphQL shows %s", restID, gql.Body)
+		}
+		if got := str(dig(gql.Data, "node", "createdAt")); got != restCreated || str(dig(gql.Data, "node", "updatedAt")) != str(res.Data(t)["updatedAt"]) {
+			t.Errorf("REST shows createdAt %s; GraphQL %s", restCreated, gql.Body)
+		}
+		if dig(gql.Data, "atOrAfter", "totalCount") != 1.0 || dig(gql.Data, "after", "totalCount") != 0.0 {
+			t.Errorf("filtering by REST's createdAt %s: %s, want the lead at or after it and none after it", restCreated, gql.Body)
 		}
 
 		gql = w.as(t, w.keys.full, `mutation { createLead(input: {email: "gql@acme.test", firstName: "G", lastName: "Q"}) { id } }`, nil)

@@ -287,7 +287,7 @@ func (a *Authenticator) recordUse(id, tenantID int, env viewer.Environment, at t
 		defer cancel()
 		ctx = viewer.NewContext(ctx, viewer.System(tenantID, env))
 		err := store.InTx(ctx, a.client, func(c *ent.Client) error {
-			return c.APIKey.UpdateOneID(id).SetLastUsedAt(at.UTC().Truncate(time.Microsecond)).Exec(ctx)
+			return c.APIKey.UpdateOneID(id).SetLastUsedAt(at.UTC()).Exec(ctx)
 		})
 		if err != nil {
 			a.log.Warn("recording API key use", "api_key_id", id, "err", err)

@@ -235,7 +235,7 @@ func (s *server) create(w http.ResponseWriter, r *http.Request) {
 	if len(in.CustomFields) == 0 {
 		in.CustomFields = json.RawMessage("{}")
 	}
-	now := time.Now().UTC().Truncate(time.Microsecond)
+	now := time.Now().UTC().Truncate(time.Millisecond)
 	var phoneNorm *string
 	if in.Phone != nil {
 		p := normalizePhone(*in.Phone)

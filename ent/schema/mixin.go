@@ -30,9 +30,9 @@ func (TimeMixin) Fields() []ent.Field {
 	}
 }
 
-// now is the clock for stored times: UTC, truncated to the microsecond that
-// PostgreSQL keeps, so a value reads back exactly as it was written.
-func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
+// now is the clock for stored times: UTC, to the millisecond that the APIs
+// show (rule.MillisecondTimes keeps every stored time so).
+func now() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }
 
 // TenantMixin binds a row to one tenant. The tenant is set from the viewer on
 // create, never from input, and cannot change.
@@ -60,9 +60,10 @@ func (TenantMixin) Interceptors() []ent.Interceptor {
 }
 
 // Hooks of the TenantMixin: creates take the viewer's tenant, updates and
-// deletes touch only the viewer's tenant, and text is valid (rule.ValidText).
+// deletes touch only the viewer's tenant, text is valid (rule.ValidText)
+// and times are kept to the millisecond (rule.MillisecondTimes).
 func (TenantMixin) Hooks() []ent.Hook {
-	return []ent.Hook{rule.ScopeMutations(false), rule.ValidText()}
+	return []ent.Hook{rule.ScopeMutations(false), rule.ValidText(), rule.MillisecondTimes()}
 }
 
 // TenantEnvironmentMixin binds a row to one tenant and to its live or
@@ -91,10 +92,11 @@ func (TenantEnvironmentMixin) Interceptors() []ent.Interceptor {
 }
 
 // Hooks of the TenantEnvironmentMixin: creates take the viewer's tenant and
-// environment, updates and deletes touch only the viewer's rows, and text is
-// valid (rule.ValidText).
+// environment, updates and deletes touch only the viewer's rows, text is
+// valid (rule.ValidText) and times are kept to the millisecond
+// (rule.MillisecondTimes).
 func (TenantEnvironmentMixin) Hooks() []ent.Hook {
-	return []ent.Hook{rule.ScopeMutations(true), rule.ValidText()}
+	return []ent.Hook{rule.ScopeMutations(true), rule.ValidText(), rule.MillisecondTimes()}
 }
 
 func validEnvironment(s string) error {

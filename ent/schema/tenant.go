@@ -68,5 +68,6 @@ func (Tenant) Interceptors() []ent.Interceptor {
 	return []ent.Interceptor{rule.FilterOwnTenant()}
 }
 
-// Hooks of the Tenant: its text is valid, as every type's (rule.ValidText).
-func (Tenant) Hooks() []ent.Hook { return []ent.Hook{rule.ValidText()} }
+// Hooks of the Tenant: its text is valid and its times are kept to the
+// millisecond, as every type's (rule.ValidText, rule.MillisecondTimes).
+func (Tenant) Hooks() []ent.Hook { return []ent.Hook{rule.ValidText(), rule.MillisecondTimes()} }

@@ -1,12 +1,15 @@
-// Package gqlscalar holds gqlgen's Time and Map scalars, written as gqlgen
-// writes them once its transport has compacted the response (graph's
-// transport sends gqlgen's output as it is, see graph/transport.go):
-//   - Time: RFC 3339 with nanoseconds, null for the zero time, appended
-//     straight into the response instead of through strconv.Quote, which
-//     scanned and copied each of a page's 150 timestamps for nothing;
-//   - Map: JSON without the newline json.Encoder ends with; a lead's
-//     custom fields, also a Map, are written as the text they are stored
-//     as (package customfields), which is the same JSON.
+// Package gqlscalar holds the GraphQL API's Time and Map scalars:
+//   - Time: written as REST writes times, RFC 3339 in UTC with milliseconds
+//     (2026-02-08T14:30:00.000Z; the ent hooks store times to the
+//     millisecond), null for the zero time, and appended straight into the
+//     response instead of through strconv.Quote, which scanned and copied
+//     each of a page's 150 timestamps for nothing. Arguments are read as
+//     gqlgen reads them, any RFC 3339 time;
+//   - Map: written as gqlgen writes it once its transport has compacted
+//     the response (graph's transport sends gqlgen's output as it is, see
+//     graph/transport.go), which is JSON without the newline json.Encoder
+//     ends with; a lead's custom fields, also a Map, are written as the
+//     text they are stored as (package customfields), the same JSON.
 package gqlscalar
 
 import (
@@ -18,19 +21,17 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 
 	"github.com/leadron/leadron/internal/customfields"
+	"github.com/leadron/leadron/internal/jsonenc"
 )
 
-// MarshalTime writes t as graphql.MarshalTime does.
+// MarshalTime writes t as REST does (jsonenc.TimeMillis).
 func MarshalTime(t time.Time) graphql.Marshaler {
 	if t.IsZero() {
 		return graphql.Null
 	}
 	return graphql.WriterFunc(func(w io.Writer) {
-		var buf [len(`"2006-01-02T15:04:05.999999999-07:00"`)]byte
-		b := append(buf[:0], '"')
-		b = t.AppendFormat(b, time.RFC3339Nano)
-		b = append(b, '"')
-		_, _ = w.Write(b)
+		var buf [len(`"2006-01-02T15:04:05.000Z"`) + 8]byte
+		_, _ = w.Write(jsonenc.TimeMillis(buf[:0], t))
 	})
 }
 

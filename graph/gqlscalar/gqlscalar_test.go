@@ -9,27 +9,35 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 
 	"github.com/leadron/leadron/internal/customfields"
+	"github.com/leadron/leadron/internal/jsonenc"
 )
 
-// Every time is written with gqlgen's bytes: zones, nanoseconds, years
-// outside 0000–9999 (which RFC 3339 cannot hold and Go writes anyway) and
-// the zero time (null).
-func TestMarshalTimeMatchesGqlgen(t *testing.T) {
+// Every time is written as REST writes it: UTC, milliseconds (truncated, as
+// the hooks store them), null for the zero time; and a year outside
+// 0000–9999, which RFC 3339 cannot hold, as Go writes it rather than wrongly.
+func TestMarshalTimeAsREST(t *testing.T) {
 	paris := time.FixedZone("CET", 3600)
-	tests := []time.Time{
-		{},
-		time.Date(2026, 12, 1, 20, 30, 0, 0, time.UTC),
-		time.Date(2026, 12, 1, 20, 30, 0, 123456789, time.UTC),
-		time.Date(2026, 12, 1, 20, 30, 0, 120000000, paris),
-		time.Date(1, 1, 1, 0, 0, 0, 1, time.UTC),
-		time.Date(12026, 1, 1, 0, 0, 0, 0, time.FixedZone("odd", -(9*3600+30*60))),
+	tests := []struct {
+		in   time.Time
+		want string
+	}{
+		{time.Time{}, `null`},
+		{time.Date(2026, 12, 1, 20, 30, 0, 0, time.UTC), `"2026-12-01T20:30:00.000Z"`},
+		{time.Date(2026, 12, 1, 20, 30, 0, 123456789, time.UTC), `"2026-12-01T20:30:00.123Z"`},
+		{time.Date(2026, 12, 1, 20, 30, 0, 120000000, paris), `"2026-12-01T19:30:00.120Z"`},
+		{time.Date(1, 1, 1, 0, 0, 0, 1, time.UTC), `"0001-01-01T00:00:00.000Z"`},
+		{time.Date(12026, 1, 1, 0, 0, 0, 0, time.FixedZone("odd", -(9*3600+30*60))), `"12026-01-01T09:30:00.000Z"`},
 	}
-	for _, tm := range tests {
-		var got, want bytes.Buffer
-		MarshalTime(tm).MarshalGQL(&got)
-		graphql.MarshalTime(tm).MarshalGQL(&want)
-		if got.String() != want.String() {
-			t.Errorf("%v: wrote %s, want %s", tm, got.String(), want.String())
+	for _, tt := range tests {
+		var got bytes.Buffer
+		MarshalTime(tt.in).MarshalGQL(&got)
+		if got.String() != tt.want {
+			t.Errorf("%v: wrote %s, want %s", tt.in, got.String(), tt.want)
+		}
+		if !tt.in.IsZero() {
+			if rest := string(jsonenc.TimeMillis(nil, tt.in)); rest != got.String() {
+				t.Errorf("%v: GraphQL wrote %s, REST %s", tt.in, got.String(), rest)
+			}
 		}
 	}
 }

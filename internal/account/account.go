@@ -194,7 +194,7 @@ func RevokeAPIKeyIn(ctx context.Context, c *ent.Client, id int) (*ent.APIKey, er
 		}
 		return cur, nil
 	}
-	return c.APIKey.UpdateOne(cur).SetRevokedAt(time.Now().UTC().Truncate(time.Microsecond)).Save(ctx)
+	return c.APIKey.UpdateOne(cur).SetRevokedAt(time.Now().UTC()).Save(ctx)
 }
 
 // RollAPIKeyIn gives a key a new secret, inside the caller's transaction
@@ -217,7 +217,7 @@ func RollAPIKeyIn(ctx context.Context, c *ent.Client, id int, grace time.Duratio
 	}
 	u := c.APIKey.UpdateOne(cur).SetKeyHash(key.Hash).SetPrefix(key.Prefix).SetLast4(key.Last4)
 	if grace > 0 {
-		u.SetPreviousKeyHash(cur.KeyHash).SetPreviousExpiresAt(time.Now().Add(grace).UTC().Truncate(time.Microsecond))
+		u.SetPreviousKeyHash(cur.KeyHash).SetPreviousExpiresAt(time.Now().Add(grace).UTC())
 	} else {
 		u.ClearPreviousKeyHash().ClearPreviousExpiresAt()
 	}

@@ -369,7 +369,7 @@ type leadGenerator struct {
 const seedWindow = 365 * 24 * time.Hour
 
 func newLeadGenerator(seed uint64, n int, now time.Time, users []int) *leadGenerator {
-	now = now.Truncate(time.Microsecond)
+	now = now.Truncate(time.Millisecond)
 	return &leadGenerator{
 		rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), n: n,
 		start: now.Add(-seedWindow), step: seedWindow / time.Duration(n+1), now: now, users: users,
@@ -430,14 +430,14 @@ func (g *leadGenerator) next() seedRow {
 	var r seedRow
 	// Creation times rise with the sequence, with jitter, over the window.
 	jitter := time.Duration(g.rng.Int64N(int64(g.step) + 1))
-	r.createdAt = g.start.Add(time.Duration(g.seq)*g.step + jitter).Truncate(time.Microsecond)
+	r.createdAt = g.start.Add(time.Duration(g.seq)*g.step + jitter).Truncate(time.Millisecond)
 	r.updatedAt = r.createdAt
 	if g.rng.IntN(3) == 0 {
 		r.updatedAt = r.createdAt.Add(time.Duration(g.rng.Int64N(int64(30 * 24 * time.Hour))))
 		if r.updatedAt.After(g.now) {
 			r.updatedAt = g.now
 		}
-		r.updatedAt = r.updatedAt.Truncate(time.Microsecond)
+		r.updatedAt = r.updatedAt.Truncate(time.Millisecond)
 	}
 
 	if len(g.recent) > 0 && g.rng.IntN(100) < 2 {

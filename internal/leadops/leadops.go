@@ -134,7 +134,7 @@ func setArchived(ctx context.Context, c *ent.Client, id int, archive bool) (*ent
 	}
 	switch {
 	case archive && cur.ArchivedAt == nil:
-		return c.Lead.UpdateOne(cur).SetArchivedAt(time.Now().UTC().Truncate(time.Microsecond)).Save(ctx)
+		return c.Lead.UpdateOne(cur).SetArchivedAt(time.Now().UTC()).Save(ctx)
 	case !archive && cur.ArchivedAt != nil:
 		return c.Lead.UpdateOne(cur).ClearArchivedAt().Save(ctx)
 	}

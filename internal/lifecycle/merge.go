@@ -120,7 +120,7 @@ func Merge(ctx context.Context, c *gen.Client, survivorID int, duplicateIDs []in
 			return nil, err
 		}
 	}
-	now := time.Now().UTC().Truncate(time.Microsecond)
+	now := time.Now().UTC()
 	for _, d := range dups {
 		err := c.Lead.UpdateOneID(d.ID).
 			Where(lead.ArchivedAtIsNil(), lead.MergedIntoIsNil()).

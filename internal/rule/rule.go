@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
@@ -167,6 +168,31 @@ func ValidText() ent.Hook {
 				if v, _ := m.Field(name); !text.ValidValue(v) {
 					field := apperr.CamelCase(name)
 					return nil, apperr.Invalid(field, apperr.FieldInvalid, field+" must be UTF-8 text without NUL characters")
+				}
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+}
+
+// MillisecondTimes is the hook that stores every time a write sets in UTC,
+// to the millisecond: the precision both APIs show (RFC 3339 with
+// milliseconds), so that a time read from REST or GraphQL is exactly the
+// stored one, and filtering or comparing with it finds the row it came from.
+// It runs after ent's defaults (created_at, updated_at) are set.
+func MillisecondTimes() ent.Hook {
+	return func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			for _, name := range m.Fields() {
+				v, _ := m.Field(name)
+				t, ok := v.(time.Time)
+				if !ok {
+					continue
+				}
+				if stored := t.UTC().Truncate(time.Millisecond); stored != t {
+					if err := m.SetField(name, stored); err != nil {
+						return nil, err
+					}
 				}
 			}
 			return next.Mutate(ctx, m)
