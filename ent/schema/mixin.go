@@ -30,9 +30,9 @@ func (TimeMixin) Fields() []ent.Field {
 	}
 }
 
-// now is the clock for stored times: UTC, to the millisecond that the APIs
-// show (rule.MillisecondTimes keeps every stored time so).
-func now() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }
+// now is the clock for stored times. ent sets defaults before the hooks
+// run, so rule.MillisecondTimes keeps these to the millisecond too.
+func now() time.Time { return time.Now().UTC() }
 
 // TenantMixin binds a row to one tenant. The tenant is set from the viewer on
 // create, never from input, and cannot change.

@@ -131,7 +131,7 @@ func CreateAPIKeyIn(ctx context.Context, c *ent.Client, in KeyInput) (*ent.APIKe
 			Fields: []apperr.FieldError{{Field: "environment", Code: apperr.FieldInvalid,
 				Message: "environment must be " + string(v.Environment) + ", the environment of the " + who}}}
 	}
-	if in.ExpiresAt != nil && !in.ExpiresAt.After(time.Now()) {
+	if in.ExpiresAt != nil && !rule.StoredTime(*in.ExpiresAt).After(time.Now()) {
 		return nil, "", apperr.Invalid("expiresAt", apperr.FieldInvalid, "expiresAt must be in the future")
 	}
 	key, err := apikey.Generate(v.Environment)

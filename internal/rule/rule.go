@@ -189,7 +189,7 @@ func MillisecondTimes() ent.Hook {
 				if !ok {
 					continue
 				}
-				if stored := t.UTC().Truncate(time.Millisecond); stored != t {
+				if stored := StoredTime(t); stored != t {
 					if err := m.SetField(name, stored); err != nil {
 						return nil, err
 					}
@@ -199,6 +199,11 @@ func MillisecondTimes() ent.Hook {
 		})
 	}
 }
+
+// StoredTime is t as MillisecondTimes stores it: UTC, to the millisecond.
+// Checks of a given time against the clock use it, so that a time that
+// passes is still in the future once stored.
+func StoredTime(t time.Time) time.Time { return t.UTC().Truncate(time.Millisecond) }
 
 // RequireDeleteScopeToSet makes setting or clearing field (an API key's
 // revoked_at) need resource:delete, as a delete does: revoking ends a key

@@ -39,10 +39,15 @@ func TestMillisecondTimes(t *testing.T) {
 				},
 			},
 			{
-				name:  "a given time on update, and updated_at",
+				name:  "a given time on update",
 				write: func(c *ent.Client) error { return c.Lead.UpdateOneID(created.ID).SetArchivedAt(given).Exec(ctx) },
 				read:  func() []time.Time { return []time.Time{*db.Client.Lead.GetX(ctx, created.ID).ArchivedAt} },
 				given: true,
+			},
+			{
+				name:  "the default on update",
+				write: func(c *ent.Client) error { return c.Lead.UpdateOneID(created.ID).SetScore(7).Exec(ctx) },
+				read:  func() []time.Time { return []time.Time{db.Client.Lead.GetX(ctx, created.ID).UpdatedAt} },
 			},
 			{
 				name: "a given time on a bulk update",
