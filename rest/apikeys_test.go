@@ -3,6 +3,7 @@ package rest_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"maps"
 	"regexp"
 	"slices"
@@ -232,6 +233,52 @@ func TestManagingOthersKeys(t *testing.T) {
 		err = db.Client.APIKey.DeleteOneID(mustDecode(t, w, membersKey)).Exec(v)
 		if !errors.Is(err, rule.ErrNotYours) {
 			t.Errorf("a member deleting their own key: %v, want ErrNotYours", err)
+		}
+	})
+}
+
+// A rolled key's old secret keeps working through its grace period, but
+// cannot manage credentials: it cannot roll the key back, revoke it, or make
+// keys, on REST or GraphQL. Otherwise whoever leaked the secret could lock
+// the owner out, or mint a key that outlives the roll.
+func TestRolledSecretCannotManageCredentials(t *testing.T) {
+	testutil.EachDB(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db)
+		k, old, err := account.CreateAPIKey(w.acme.System(live), db.Client, account.KeyInput{Name: "leaked", OwnerID: w.acme.OwnerID, Scopes: []string{"full_access"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := w.Codec.Encode(k.ID)
+		res := w.Do(t, apitest.Request{Method: "POST", Path: "/v1/api-keys/" + id + "/roll", Key: w.keys.full, Body: `{"expiresInSeconds":3600}`})
+		if res.Status != 200 {
+			t.Fatalf("roll: %d %s", res.Status, res.Body)
+		}
+		current := res.Data(t)["key"].(string)
+		gql := func(query string) apitest.Request {
+			// OffContract: /graphql is not in the REST API's OpenAPI document.
+			return apitest.Request{Method: "POST", Path: "/graphql", Key: old, Body: fmt.Sprintf(`{"query":%q}`, query), OffContract: true}
+		}
+		refused := []string{`"code":"insufficient_scope"`}
+		w.Run(t, []apitest.Scenario{
+			{Name: "the old secret still reads", Request: leadsWith(old), Status: 200, Contains: []string{"mine@acme.test"}},
+			{Name: "and writes leads", Request: apitest.Request{Method: "POST", Path: "/v1/leads", Key: old,
+				Body: `{"email":"grace@acme.test","firstName":"G","lastName":"P"}`}, Status: 201},
+			{Name: "and lists keys", Request: apitest.Request{Method: "GET", Path: "/v1/api-keys", Key: old}, Status: 200},
+			{Name: "but cannot roll the key back", Request: apitest.Request{Method: "POST", Path: "/v1/api-keys/" + id + "/roll", Key: old,
+				Body: `{"expiresInSeconds":0}`}, Status: 403, Contains: append(refused, "'api_keys:write'"), NotContains: []string{`"key":`}},
+			{Name: "nor revoke it", Request: apitest.Request{Method: "DELETE", Path: "/v1/api-keys/" + id, Key: old}, Status: 403,
+				Contains: append(refused, "'api_keys:delete'")},
+			{Name: "nor make a key", Request: apitest.Request{Method: "POST", Path: "/v1/api-keys", Key: old,
+				Body: `{"name":"mine","environment":"live","scopes":["full_access"]}`}, Status: 403, Contains: refused, NotContains: []string{`"key":`}},
+			{Name: "nor make one through GraphQL", Request: gql(`mutation { createAPIKey(input: {name: "mine", scopes: ["full_access"]}) { key } }`),
+				Status: 200, Contains: refused, NotContains: []string{`"key":"ldr_`}},
+			{Name: "nor roll through GraphQL", Request: gql(`mutation { rollAPIKey(id: "` + id + `") { key } }`),
+				Status: 200, Contains: refused, NotContains: []string{`"key":"ldr_`}},
+			{Name: "the current secret still works", Request: leadsWith(current), Status: 200},
+			{Name: "and may still roll it", Request: apitest.Request{Method: "POST", Path: "/v1/api-keys/" + id + "/roll", Key: current}, Status: 200, Contains: []string{`"key":"ldr_live_sk_`}},
+		})
+		if n := db.Client.APIKey.Query().CountX(w.acme.System(live)); n != 6 {
+			t.Errorf("%d live keys, want the world's 5 and the leaked one", n)
 		}
 	})
 }

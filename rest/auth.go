@@ -151,6 +151,12 @@ func (a *Authenticator) authenticate(r *http.Request) (*viewer.Viewer, ratelimit
 		Scopes:  k.scopes.Intersect(scope.ForRole(k.ownerRole)),
 		Request: a.request(r),
 	}
+	if k.viaPrevious {
+		// The old secret of a rolled key works until its grace period ends,
+		// but cannot roll, revoke or make keys, or make users: otherwise
+		// whoever leaked it could lock the owner out or outlast the roll.
+		v.Scopes = v.Scopes.Without(scope.Credentials)
+	}
 	if target := r.Header.Get("X-On-Behalf-Of"); target != "" {
 		if err := a.actOnBehalfOf(r.Context(), v, target); err != nil {
 			return nil, ratelimit.Limit{}, err

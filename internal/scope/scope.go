@@ -86,6 +86,18 @@ func (s Set) Has(sc Scope) bool { return s&sc.bit() != 0 }
 // Intersect returns the scopes held by both sets.
 func (s Set) Intersect(o Set) Set { return s & o }
 
+// Without returns the scopes of s that are not in o.
+func (s Set) Without(o Set) Set { return s &^ o }
+
+// Credentials are the scopes that make or change credentials: API keys and
+// users (a user has a password). A rolled-over secret in its grace period
+// keeps its key's other scopes but not these, so that a leaked secret
+// cannot outlive the roll meant to retire it.
+var Credentials = Of(
+	Scope{APIKeys, Write}, Scope{APIKeys, Delete},
+	Scope{Users, Write}, Scope{Users, Delete},
+)
+
 // Names lists the scopes in s in a stable order.
 func (s Set) Names() []string {
 	names := []string{}
