@@ -1252,10 +1252,6 @@ type LeadWhereInput struct {
 	ArchivedAtLTE    *time.Time  `json:"archivedAtLTE,omitempty"`
 	ArchivedAtIsNil  bool        `json:"archivedAtIsNil,omitempty"`
 	ArchivedAtNotNil bool        `json:"archivedAtNotNil,omitempty"`
-
-	// "assignee" edge predicates.
-	HasAssignee     *bool             `json:"hasAssignee,omitempty"`
-	HasAssigneeWith []*UserWhereInput `json:"hasAssigneeWith,omitempty"`
 }
 
 // AddPredicates adds custom predicates to the where input to be used during the filtering phase.
@@ -1690,24 +1686,6 @@ func (i *LeadWhereInput) P() (predicate.Lead, error) {
 		predicates = append(predicates, lead.ArchivedAtNotNil())
 	}
 
-	if i.HasAssignee != nil {
-		p := lead.HasAssignee()
-		if !*i.HasAssignee {
-			p = lead.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasAssigneeWith) > 0 {
-		with := make([]predicate.User, 0, len(i.HasAssigneeWith))
-		for _, w := range i.HasAssigneeWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasAssigneeWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, lead.HasAssigneeWith(with...))
-	}
 	switch len(predicates) {
 	case 0:
 		return nil, ErrEmptyLeadWhereInput

@@ -318,6 +318,9 @@ func TestErrors(t *testing.T) {
 			{"another tenant's assignee", w.keys.full, createQ, lead(map[string]any{"assigneeID": theirUser}), 200, "validation_failed", "assigneeID"},
 			{"malformed assignee", w.keys.full, createQ, lead(map[string]any{"assigneeID": "garbage"}), 200, "validation_failed", "assigneeID"},
 			{"unknown source", w.keys.full, createQ, lead(map[string]any{"source": "fax"}), 422, "graphql_validation_failed", ""},
+			// Filtering leads by their assignee's fields would reveal users'
+			// emails and roles to a key without users:read.
+			{"filter by the assignee's email", w.keys.full, `{ leads(first: 1, where: {hasAssigneeWith: {emailHasPrefix: "own"}}) { totalCount } }`, nil, 422, "graphql_validation_failed", ""},
 			{"missing last name", w.keys.full, createQ, map[string]any{"in": map[string]any{"email": "e@acme.test", "firstName": "E"}}, 422, "graphql_validation_failed", ""},
 			{"update another tenant's lead", w.keys.full, `mutation($id: ID!) { updateLead(id: $id, input: {score: 1}) { id } }`, map[string]any{"id": w.theirs}, 200, "not_found", ""},
 			{"update with a malformed ID", w.keys.full, `mutation { updateLead(id: "x", input: {score: 1}) { id } }`, nil, 200, "not_found", ""},

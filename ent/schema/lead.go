@@ -75,7 +75,12 @@ func (Lead) Fields() []ent.Field {
 // Edges of the Lead.
 func (Lead) Edges() []ent.Edge {
 	return []ent.Edge{
-		edge.To("assignee", User.Type).Field("assigned_to").Unique(),
+		// No hasAssigneeWith filter: it would let a caller without
+		// users:read learn users' emails and roles one guess at a time
+		// (ent's privacy rules do not run inside a filter's subquery).
+		// Filter by assignedTo, the user's ID, instead.
+		edge.To("assignee", User.Type).Field("assigned_to").Unique().
+			Annotations(entgql.Skip(entgql.SkipWhereInput)),
 		// Leads are merged only by a merge (lifecycle.MergeOnlyByMerging):
 		// GraphQL may read mergedLeads but never write or filter by the edge.
 		edge.To("merged_leads", Lead.Type).
