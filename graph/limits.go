@@ -34,6 +34,15 @@ const (
 	// MaxComplexity bounds an operation's cost: one per field, with a
 	// connection's selection counted once per requested row (see costed).
 	MaxComplexity = 10000
+	// MaxInputValues bounds the values in an operation's arguments,
+	// variables included (each list element, object entry and scalar
+	// counts one): a where filter or orderBy with thousands of terms would
+	// cost the database seconds, or exceed its limits, before any row is
+	// read. The token limit does not see variables.
+	MaxInputValues = 1000
+	// MaxInputDepth bounds how deep an argument's lists and objects nest
+	// (a where filter's and, or and not).
+	MaxInputDepth = 16
 	// maxVisits bounds the work of checking an operation with fragments
 	// spread many times over, whose expansion can be exponential.
 	maxVisits = 20000
@@ -83,9 +92,9 @@ func (l *limits) MutateOperationContext(ctx context.Context, oc *graphql.Operati
 }
 
 type walker struct {
-	introspection   bool
-	vars            map[string]any
-	aliases, visits int
+	introspection           bool
+	vars                    map[string]any
+	aliases, visits, values int
 }
 
 // selections checks a selection set whose fields sit at depth. Inside
@@ -133,21 +142,49 @@ func (w *walker) field(f *ast.Field, depth int, inIntrospection bool) *gqlerror.
 	if !inIntrospection && depth > MaxDepth {
 		return tooComplex(f.Position, fmt.Sprintf("The operation nests fields deeper than %d levels", MaxDepth))
 	}
-	if !inIntrospection {
-		if err := w.page(f); err != nil {
+	if !inIntrospection && f.Definition != nil {
+		args := f.ArgumentMap(w.vars)
+		for name, v := range args {
+			if err := w.input(f, name, v, 1); err != nil {
+				return err
+			}
+		}
+		if err := w.page(f, args); err != nil {
 			return err
 		}
 	}
 	return w.selections(f.SelectionSet, depth+1, inIntrospection)
 }
 
+// input counts an argument's value, at depth, and what it holds against
+// MaxInputValues and MaxInputDepth.
+func (w *walker) input(f *ast.Field, arg string, v any, depth int) *gqlerror.Error {
+	if w.values++; w.values > MaxInputValues {
+		return refuse(f.Position, CodeTooComplex, arg, fmt.Sprintf("The operation's arguments hold more than %d values", MaxInputValues))
+	}
+	if depth > MaxInputDepth {
+		return refuse(f.Position, CodeTooComplex, arg, fmt.Sprintf("%s nests lists and objects deeper than %d levels", arg, MaxInputDepth))
+	}
+	switch x := v.(type) {
+	case []any:
+		for _, e := range x {
+			if err := w.input(f, arg, e, depth+1); err != nil {
+				return err
+			}
+		}
+	case map[string]any:
+		for _, e := range x {
+			if err := w.input(f, arg, e, depth+1); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 // page checks a connection's first and last (one of them, 0 to MaxPage)
 // and the size of nodes' ids: an unbounded page would load every row.
-func (w *walker) page(f *ast.Field) *gqlerror.Error {
-	if f.Definition == nil {
-		return nil
-	}
-	args := f.ArgumentMap(w.vars)
+func (w *walker) page(f *ast.Field, args map[string]any) *gqlerror.Error {
 	if f.Definition.Arguments.ForName("ids") != nil && f.Name == "nodes" {
 		if ids, _ := args["ids"].([]any); len(ids) > MaxPage {
 			return refuse(f.Position, string(apperr.Validation), "ids", fmt.Sprintf("ids may list at most %d IDs", MaxPage))

@@ -43,6 +43,26 @@ func TestLimits(t *testing.T) {
 			fmt.Fprintf(&bomb, "fragment F%d on Lead { ...F%d ...F%d }\n", i, i+1, i+1)
 		}
 		bomb.WriteString("fragment F30 on Lead { id }\n")
+		// Argument values from variables, which the token limit does not see.
+		terms := func(n int, term func(i int) any) []any {
+			out := make([]any, n)
+			for i := range out {
+				out[i] = term(i)
+			}
+			return out
+		}
+		nestNot := func(n int) map[string]any {
+			w := map[string]any{"emailContains": "x"}
+			for range n {
+				w = map[string]any{"not": w}
+			}
+			return w
+		}
+		const filtered = `query($w: LeadWhereInput, $o: [LeadOrder!]) { leads(first: 1, where: $w, orderBy: $o) { totalCount } }`
+		manyFields := map[string]any{}
+		for i := range graph.MaxInputValues {
+			manyFields[fmt.Sprint("f", i)] = i
+		}
 		ids := make([]string, graph.MaxPage+1)
 		for i := range ids {
 			ids[i] = w.mine
@@ -69,6 +89,12 @@ func TestLimits(t *testing.T) {
 			// seconds on 100 look-alike leads.
 			{"nested plain lists", `{ leads(first: 100) { edges { node { duplicates { lead { duplicates { lead { duplicates { lead { id } } } } } } } } } }`, nil, graph.CodeTooComplex, ""},
 			{"too many tokens", "mutation { " + create + " { id " + strings.Repeat("__typename ", graph.MaxTokens) + "} }", nil, graph.CodeTooComplex, ""},
+			{"an or of 1,000 terms", filtered, map[string]any{"w": map[string]any{"or": terms(1000, func(int) any { return map[string]any{"emailContains": "x"} })}}, graph.CodeTooComplex, "where"},
+			{"an emailIn of 40,000 values", filtered, map[string]any{"w": map[string]any{"emailIn": terms(40000, func(i int) any { return fmt.Sprint(i, "@x.test") })}}, graph.CodeTooComplex, "where"},
+			{"not nested 20 deep", filtered, map[string]any{"w": nestNot(20)}, graph.CodeTooComplex, "where"},
+			{"an orderBy of 2,000 entries", filtered, map[string]any{"o": terms(2000, func(int) any { return map[string]any{"field": "EMAIL", "direction": "ASC"} })}, graph.CodeTooComplex, "orderBy"},
+			{"a lead with 1,000 custom fields", `mutation($in: CreateLeadInput!) { createLead(input: $in) { id } }`,
+				map[string]any{"in": map[string]any{"email": "limits@acme.test", "firstName": "L", "lastName": "I", "customFields": manyFields}}, graph.CodeTooComplex, "input"},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				res := w.as(t, w.keys.full, tc.query, tc.vars)
@@ -97,6 +123,16 @@ func TestLimits(t *testing.T) {
 		} {
 			if res := w.as(t, w.keys.full, q, nil); res.Status != http.StatusOK || len(res.Errors) > 0 {
 				t.Errorf("%s\n→ %d %s", q, res.Status, res.Body)
+			}
+		}
+		for name, vars := range map[string]map[string]any{
+			"an or of 100 terms":    {"w": map[string]any{"or": terms(100, func(i int) any { return map[string]any{"emailContains": fmt.Sprint(i)} })}},
+			"an emailIn of 900":     {"w": map[string]any{"emailIn": terms(900, func(i int) any { return fmt.Sprint(i, "@x.test") })}},
+			"not nested 7 deep":     {"w": nestNot(7)},
+			"an orderBy of 2 terms": {"o": []any{map[string]any{"field": "SCORE", "direction": "DESC"}, map[string]any{"field": "EMAIL"}}},
+		} {
+			if res := w.as(t, w.keys.full, filtered, vars); res.Status != http.StatusOK || len(res.Errors) > 0 {
+				t.Errorf("%s → %d %.300s", name, res.Status, res.Body)
 			}
 		}
 	})
