@@ -128,7 +128,7 @@ func ValidColumn(column string) bool {
 //
 //	import _ "github.com/leadron/leadron/ent/runtime"
 var (
-	Hooks        [14]ent.Hook
+	Hooks        [15]ent.Hook
 	Interceptors [1]ent.Interceptor
 	Policy       ent.Policy
 	// DefaultCreatedAt holds the default value on creation for the "created_at" field.

@@ -45,11 +45,13 @@ func init() {
 
 	apikey.Hooks[3] = apikeyMixinHooks1[2]
 
-	apikey.Hooks[4] = apikeyHooks[0]
+	apikey.Hooks[4] = apikeyMixinHooks1[3]
 
-	apikey.Hooks[5] = apikeyHooks[1]
+	apikey.Hooks[5] = apikeyHooks[0]
 
-	apikey.Hooks[6] = apikeyHooks[2]
+	apikey.Hooks[6] = apikeyHooks[1]
+
+	apikey.Hooks[7] = apikeyHooks[2]
 	apikeyMixinInters1 := apikeyMixin[1].Interceptors()
 	apikey.Interceptors[0] = apikeyMixinInters1[0]
 	apikeyMixinFields0 := apikeyMixin[0].Fields()
@@ -107,6 +109,8 @@ func init() {
 	auditevent.Hooks[2] = auditeventMixinHooks0[1]
 
 	auditevent.Hooks[3] = auditeventMixinHooks0[2]
+
+	auditevent.Hooks[4] = auditeventMixinHooks0[3]
 	auditeventMixinInters0 := auditeventMixin[0].Interceptors()
 	auditevent.Interceptors[0] = auditeventMixinInters0[0]
 	auditeventMixinFields0 := auditeventMixin[0].Fields()
@@ -160,7 +164,9 @@ func init() {
 
 	duplicatecandidate.Hooks[3] = duplicatecandidateMixinHooks0[2]
 
-	duplicatecandidate.Hooks[4] = duplicatecandidateHooks[0]
+	duplicatecandidate.Hooks[4] = duplicatecandidateMixinHooks0[3]
+
+	duplicatecandidate.Hooks[5] = duplicatecandidateHooks[0]
 	duplicatecandidateMixinInters0 := duplicatecandidateMixin[0].Interceptors()
 	duplicatecandidate.Interceptors[0] = duplicatecandidateMixinInters0[0]
 	duplicatecandidateMixinFields0 := duplicatecandidateMixin[0].Fields()
@@ -192,6 +198,8 @@ func init() {
 	idempotencykey.Hooks[2] = idempotencykeyMixinHooks0[1]
 
 	idempotencykey.Hooks[3] = idempotencykeyMixinHooks0[2]
+
+	idempotencykey.Hooks[4] = idempotencykeyMixinHooks0[3]
 	idempotencykeyMixinInters0 := idempotencykeyMixin[0].Interceptors()
 	idempotencykey.Interceptors[0] = idempotencykeyMixinInters0[0]
 	idempotencykeyMixinFields0 := idempotencykeyMixin[0].Fields()
@@ -247,25 +255,27 @@ func init() {
 
 	lead.Hooks[3] = leadMixinHooks1[2]
 
-	lead.Hooks[4] = leadHooks[0]
+	lead.Hooks[4] = leadMixinHooks1[3]
 
-	lead.Hooks[5] = leadHooks[1]
+	lead.Hooks[5] = leadHooks[0]
 
-	lead.Hooks[6] = leadHooks[2]
+	lead.Hooks[6] = leadHooks[1]
 
-	lead.Hooks[7] = leadHooks[3]
+	lead.Hooks[7] = leadHooks[2]
 
-	lead.Hooks[8] = leadHooks[4]
+	lead.Hooks[8] = leadHooks[3]
 
-	lead.Hooks[9] = leadHooks[5]
+	lead.Hooks[9] = leadHooks[4]
 
-	lead.Hooks[10] = leadHooks[6]
+	lead.Hooks[10] = leadHooks[5]
 
-	lead.Hooks[11] = leadHooks[7]
+	lead.Hooks[11] = leadHooks[6]
 
-	lead.Hooks[12] = leadHooks[8]
+	lead.Hooks[12] = leadHooks[7]
 
-	lead.Hooks[13] = leadHooks[9]
+	lead.Hooks[13] = leadHooks[8]
+
+	lead.Hooks[14] = leadHooks[9]
 	leadMixinInters1 := leadMixin[1].Interceptors()
 	lead.Interceptors[0] = leadMixinInters1[0]
 	leadMixinFields0 := leadMixin[0].Fields()
@@ -391,6 +401,8 @@ func init() {
 	refreshtoken.Hooks[2] = refreshtokenMixinHooks0[1]
 
 	refreshtoken.Hooks[3] = refreshtokenMixinHooks0[2]
+
+	refreshtoken.Hooks[4] = refreshtokenMixinHooks0[3]
 	refreshtokenMixinInters0 := refreshtokenMixin[0].Interceptors()
 	refreshtoken.Interceptors[0] = refreshtokenMixinInters0[0]
 	refreshtokenFields := schema.RefreshToken{}.Fields()
@@ -433,6 +445,8 @@ func init() {
 	tenant.Hooks[1] = tenantHooks[0]
 
 	tenant.Hooks[2] = tenantHooks[1]
+
+	tenant.Hooks[3] = tenantHooks[2]
 	tenantInters := schema.Tenant{}.Interceptors()
 	tenant.Interceptors[0] = tenantInters[0]
 	tenantMixinFields0 := tenantMixin[0].Fields()
@@ -533,11 +547,13 @@ func init() {
 
 	user.Hooks[3] = userMixinHooks1[2]
 
-	user.Hooks[4] = userHooks[0]
+	user.Hooks[4] = userMixinHooks1[3]
 
-	user.Hooks[5] = userHooks[1]
+	user.Hooks[5] = userHooks[0]
 
-	user.Hooks[6] = userHooks[2]
+	user.Hooks[6] = userHooks[1]
+
+	user.Hooks[7] = userHooks[2]
 	userMixinInters1 := userMixin[1].Interceptors()
 	user.Interceptors[0] = userMixinInters1[0]
 	userMixinFields0 := userMixin[0].Fields()

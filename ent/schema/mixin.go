@@ -60,10 +60,11 @@ func (TenantMixin) Interceptors() []ent.Interceptor {
 }
 
 // Hooks of the TenantMixin: creates take the viewer's tenant, updates and
-// deletes touch only the viewer's tenant, text is valid (rule.ValidText)
-// and times are kept to the millisecond (rule.MillisecondTimes).
+// deletes touch only the viewer's tenant, text is valid (rule.ValidText),
+// times are kept to the millisecond (rule.MillisecondTimes) and no field is
+// both set and cleared (rule.SetOrClear).
 func (TenantMixin) Hooks() []ent.Hook {
-	return []ent.Hook{rule.ScopeMutations(false), rule.ValidText(), rule.MillisecondTimes()}
+	return []ent.Hook{rule.ScopeMutations(false), rule.ValidText(), rule.MillisecondTimes(), rule.SetOrClear()}
 }
 
 // TenantEnvironmentMixin binds a row to one tenant and to its live or
@@ -93,10 +94,11 @@ func (TenantEnvironmentMixin) Interceptors() []ent.Interceptor {
 
 // Hooks of the TenantEnvironmentMixin: creates take the viewer's tenant and
 // environment, updates and deletes touch only the viewer's rows, text is
-// valid (rule.ValidText) and times are kept to the millisecond
-// (rule.MillisecondTimes).
+// valid (rule.ValidText), times are kept to the millisecond
+// (rule.MillisecondTimes) and no field is both set and cleared
+// (rule.SetOrClear).
 func (TenantEnvironmentMixin) Hooks() []ent.Hook {
-	return []ent.Hook{rule.ScopeMutations(true), rule.ValidText(), rule.MillisecondTimes()}
+	return []ent.Hook{rule.ScopeMutations(true), rule.ValidText(), rule.MillisecondTimes(), rule.SetOrClear()}
 }
 
 func validEnvironment(s string) error {

@@ -68,6 +68,9 @@ func (Tenant) Interceptors() []ent.Interceptor {
 	return []ent.Interceptor{rule.FilterOwnTenant()}
 }
 
-// Hooks of the Tenant: its text is valid and its times are kept to the
-// millisecond, as every type's (rule.ValidText, rule.MillisecondTimes).
-func (Tenant) Hooks() []ent.Hook { return []ent.Hook{rule.ValidText(), rule.MillisecondTimes()} }
+// Hooks of the Tenant: its text is valid, its times are kept to the
+// millisecond and no field is both set and cleared, as every type's
+// (rule.ValidText, rule.MillisecondTimes, rule.SetOrClear).
+func (Tenant) Hooks() []ent.Hook {
+	return []ent.Hook{rule.ValidText(), rule.MillisecondTimes(), rule.SetOrClear()}
+}

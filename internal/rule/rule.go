@@ -175,6 +175,23 @@ func ValidText() ent.Hook {
 	}
 }
 
+// SetOrClear is the hook that refuses a write that both sets and clears one
+// field (GraphQL's phone and clearPhone together), as a field error: ent
+// would store one of the two and the audit log record the other.
+func SetOrClear() ent.Hook {
+	return func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			for _, name := range m.Fields() {
+				if m.FieldCleared(name) {
+					field := apperr.CamelCase(name)
+					return nil, apperr.Invalid(field, apperr.FieldInvalid, field+" cannot be set and cleared in one change")
+				}
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+}
+
 // MillisecondTimes is the hook that stores every time a write sets in UTC,
 // to the millisecond: the precision both APIs show (RFC 3339 with
 // milliseconds), so that a time read from REST or GraphQL is exactly the
