@@ -17,8 +17,8 @@ import (
 // lifecycleRoutes are a lead's duplicates, merge and activity timeline.
 func (a *api) lifecycleRoutes(r chi.Router) {
 	leads := a.scopes(scope.Leads)
-	r.With(leads.read).Get("/leads/{id}/duplicates", a.listDuplicates)
-	r.With(leads.write).Post("/leads/{id}/merge", a.mergeLeads)
+	r.With(noQuery, leads.read).Get("/leads/{id}/duplicates", a.listDuplicates)
+	r.With(noQuery, leads.write).Post("/leads/{id}/merge", a.mergeLeads)
 	r.With(leads.read).Get("/leads/{id}/activities", a.listActivities)
 }
 
@@ -33,10 +33,6 @@ type DuplicateCandidate struct {
 func (a *api) listDuplicates(w http.ResponseWriter, r *http.Request) {
 	id, err := a.pathID(r, lead.Table)
 	if err != nil {
-		fail(w, r, err)
-		return
-	}
-	if err := newQuery(r).err(); err != nil {
 		fail(w, r, err)
 		return
 	}

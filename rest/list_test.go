@@ -141,3 +141,44 @@ func TestPaginationUnderInserts(t *testing.T) {
 		}
 	})
 }
+
+// The routes that take no query parameters refuse any, as the lists refuse
+// unknown ones, and do nothing else: a parameter is never silently ignored.
+func TestRoutesWithoutQueryParameters(t *testing.T) {
+	testutil.EachDB(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db)
+		keyID := w.Codec.Encode(db.Client.APIKey.Query().FirstIDX(w.acme.System(live)))
+		me := w.Codec.Encode(w.acme.OwnerID)
+		var scenarios []apitest.Scenario
+		for _, r := range []struct{ method, path, body string }{
+			{"POST", "/v1/auth/login", `{"email":"owner@acme.test","password":"` + testutil.Password + `"}`},
+			{"POST", "/v1/auth/refresh", `{"refreshToken":"x"}`},
+			{"POST", "/v1/leads", `{"email":"query@acme.test","firstName":"Q","lastName":"P"}`},
+			{"GET", "/v1/leads/" + w.mine, ""},
+			{"DELETE", "/v1/leads/" + w.mine, ""},
+			{"POST", "/v1/leads/" + w.mine + "/restore", ""},
+			{"GET", "/v1/leads/" + w.mine + "/duplicates", ""},
+			{"POST", "/v1/leads/" + w.mine + "/merge", `{"duplicateIds":[]}`},
+			{"POST", "/v1/api-keys", `{"name":"q","environment":"live","scopes":["leads:read"]}`},
+			{"DELETE", "/v1/api-keys/" + keyID, ""},
+			{"POST", "/v1/api-keys/" + keyID + "/roll", ""},
+			{"GET", "/v1/users/me", ""},
+			{"GET", "/v1/users/" + me, ""},
+		} {
+			scenarios = append(scenarios, apitest.Scenario{Name: r.method + " " + r.path,
+				Request: apitest.Request{Method: r.method, Path: r.path + "?dryRun=true", Key: w.keys.full, Body: r.body},
+				Status:  422, Contains: []string{`"code":"validation_failed"`, `"code":"unknown_field"`}, Check: hasFields("dryRun")})
+		}
+		w.Run(t, scenarios)
+		ctx := w.acme.System(live)
+		if n := db.Client.Lead.Query().CountX(ctx); n != 1 {
+			t.Errorf("%d leads, want only the world's: a refused request wrote", n)
+		}
+		if res := w.Do(t, apitest.Request{Method: "GET", Path: "/v1/leads/" + w.mine, Key: w.keys.full}); res.Status != 200 {
+			t.Errorf("the lead was archived by a refused DELETE: %d", res.Status)
+		}
+		if res := w.Do(t, leadsWith(w.keys.full)); res.Status != 200 {
+			t.Errorf("a refused DELETE or roll ended a key: %d", res.Status)
+		}
+	})
+}

@@ -54,6 +54,21 @@ func newQuery(r *http.Request, allowed ...string) *query {
 	return q
 }
 
+// noQuery refuses every query parameter, for the routes that take none:
+// a parameter a client thought meant something is a 422 naming it, as on
+// the lists, rather than silently ignored.
+func noQuery(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.RawQuery != "" {
+			if err := newQuery(r).err(); err != nil {
+				fail(w, r, err)
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
 func (q *query) add(name, code, msg string) {
 	q.errs = append(q.errs, apperr.FieldError{Field: name, Message: msg, Code: code})
 }

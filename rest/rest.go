@@ -69,23 +69,23 @@ func newRouter(d Deps, extra func(chi.Router)) http.Handler {
 		r.Use(d.Gate.LimitIP, limitBody)
 		r.Method(http.MethodGet, "/openapi.json", openapi.Handler())
 		if a.sessions != nil {
-			r.Post("/auth/login", a.login)
-			r.Post("/auth/refresh", a.refresh)
+			r.With(noQuery).Post("/auth/login", a.login)
+			r.With(noQuery).Post("/auth/refresh", a.refresh)
 		}
 	})
 
 	r.Group(func(r chi.Router) {
 		r.Use(d.Gate.Middleware, limitBody)
 		if a.sessions != nil {
-			r.With(a.idempotent).Post("/auth/logout", a.logout)
+			r.With(noQuery, a.idempotent).Post("/auth/logout", a.logout)
 		}
 		leads := a.scopes(scope.Leads)
 		r.With(leads.read).Get("/leads", a.listLeads)
-		r.With(leads.write).Post("/leads", a.createLead)
-		r.With(leads.read).Get("/leads/{id}", a.getLead)
+		r.With(noQuery, leads.write).Post("/leads", a.createLead)
+		r.With(noQuery, leads.read).Get("/leads/{id}", a.getLead)
 		r.With(leads.write).Patch("/leads/{id}", a.updateLead)
-		r.With(leads.delete).Delete("/leads/{id}", a.archiveLead)
-		r.With(leads.delete).Post("/leads/{id}/restore", a.restoreLead)
+		r.With(noQuery, leads.delete).Delete("/leads/{id}", a.archiveLead)
+		r.With(noQuery, leads.delete).Post("/leads/{id}/restore", a.restoreLead)
 		a.accountRoutes(r)
 		a.lifecycleRoutes(r)
 		if extra != nil {
