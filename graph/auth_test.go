@@ -85,6 +85,9 @@ func TestRefusedRequests(t *testing.T) {
 				append([]byte(`{"query":"{ viewer { environment } }","variables":{"x":"`), append(bytes.Repeat([]byte("a"), 1<<20), `"}}`...)...),
 				http.StatusRequestEntityTooLarge, "payload_too_large", ""},
 			{"not JSON", http.MethodPost, "application/json", key, []byte(`{"query": "secret-body-text`), http.StatusBadRequest, "invalid_json", "secret-body-text"},
+			{"a member named twice", http.MethodPost, "application/json", key,
+				[]byte(`{"query":"mutation($in: CreateLeadInput!) { createLead(input: $in) { id } }","variables":{"in":{"email":"a@acme.test","email":"twice@acme.test","firstName":"T","lastName":"W"}}}`),
+				http.StatusBadRequest, "invalid_json", "twice@acme.test"},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				res := w.raw(t, tc.method, tc.ct, tc.headers, tc.body)
