@@ -86,7 +86,7 @@ func (a *api) createAPIKey(w http.ResponseWriter, r *http.Request) {
 			return err
 		}
 		withholdFromReplay(r)
-		res, err = respondInTx(ctx, c, r, http.StatusCreated, NewAPIKey{APIKey: a.apiKey(k), Key: plain})
+		res, err = respondInTx(ctx, c, r, http.StatusCreated, "", NewAPIKey{APIKey: a.apiKey(k), Key: plain})
 		return err
 	})
 	if err != nil {
@@ -166,7 +166,7 @@ func (a *api) rollAPIKey(w http.ResponseWriter, r *http.Request) {
 			return err
 		}
 		withholdFromReplay(r)
-		res, err = respondInTx(ctx, c, r, http.StatusOK, NewAPIKey{APIKey: a.apiKey(k), Key: plain})
+		res, err = respondInTx(ctx, c, r, http.StatusOK, "", NewAPIKey{APIKey: a.apiKey(k), Key: plain})
 		return err
 	})
 	if err != nil {

@@ -230,6 +230,18 @@ const jsonContentType = "application/json; charset=utf-8"
 func writeRaw(w http.ResponseWriter, status int, body []byte) {
 	h := w.Header()
 	h["Content-Type"] = jsonContentTypeValue
+	writeBody(w, status, body)
+}
+
+// writeRawAs sends a body of contentType (a stored response, replayed) with
+// the headers every response carries.
+func writeRawAs(w http.ResponseWriter, contentType string, status int, body []byte) {
+	w.Header().Set("Content-Type", contentType)
+	writeBody(w, status, body)
+}
+
+func writeBody(w http.ResponseWriter, status int, body []byte) {
+	h := w.Header()
 	h["Cache-Control"] = noStoreValue
 	h["X-Content-Type-Options"] = nosniffValue
 	w.WriteHeader(status)

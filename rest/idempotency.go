@@ -75,11 +75,13 @@ func (a *api) idempotent(next http.Handler) http.Handler {
 		case string(rec.ResponseHeaders) == secretWithheld:
 			fail(w, r, apperr.New(apperr.Conflict, "The first request with this Idempotency-Key succeeded; its response held a secret, which is shown only once and not kept. Roll the key for a new secret."))
 		default:
+			contentType, etag := readStoredHeaders(rec.ResponseHeaders)
 			h := w.Header()
-			h.Set("Content-Type", string(rec.ResponseHeaders))
+			if etag != "" {
+				h["Etag"] = []string{etag}
+			}
 			h.Set("Idempotent-Replayed", "true")
-			w.WriteHeader(rec.Status)
-			_, _ = w.Write(rec.ResponseBody)
+			writeRawAs(w, contentType, rec.Status, rec.ResponseBody)
 		}
 	})
 }
@@ -153,7 +155,8 @@ func (a *api) runAndStore(w http.ResponseWriter, r *http.Request, next http.Hand
 			return inFlight.SetStatus(status).SetResponseHeaders([]byte(secretWithheld)).ClearResponseBody().Exec(ctx)
 		default:
 			return inFlight.SetStatus(status).
-				SetResponseHeaders([]byte(cw.Header().Get("Content-Type"))).SetResponseBody(cw.body.Bytes()).Exec(ctx)
+				SetResponseHeaders(storedHeaders(cw.Header().Get("Content-Type"), cw.Header().Get("Etag"))).
+				SetResponseBody(cw.body.Bytes()).Exec(ctx)
 		}
 	}
 	// A record left in flight would answer 409 to every retry, so a
@@ -171,6 +174,34 @@ func (a *api) runAndStore(w http.ResponseWriter, r *http.Request, next http.Hand
 // secretWithheld marks a stored response whose body held a secret and was
 // therefore not kept.
 const secretWithheld = "secret-withheld"
+
+// storedHeaders is how a record keeps the response's headers that a replay
+// repeats: its Content-Type and, for a lead, its ETag, one "Name: value"
+// line each.
+func storedHeaders(contentType, etag string) []byte {
+	b := []byte("Content-Type: " + contentType)
+	if etag != "" {
+		b = append(b, "\nEtag: "+etag...)
+	}
+	return b
+}
+
+// readStoredHeaders reads storedHeaders' lines. Records made before the
+// ETag was kept hold the bare content type.
+func readStoredHeaders(b []byte) (contentType, etag string) {
+	s := string(b)
+	if !strings.HasPrefix(s, "Content-Type: ") {
+		return s, ""
+	}
+	for line := range strings.SplitSeq(s, "\n") {
+		if v, ok := strings.CutPrefix(line, "Content-Type: "); ok {
+			contentType = v
+		} else if v, ok := strings.CutPrefix(line, "Etag: "); ok {
+			etag = v
+		}
+	}
+	return contentType, etag
+}
 
 // idempotency is the state of a request that carries an Idempotency-Key.
 type idempotency struct {
@@ -205,7 +236,9 @@ type response struct {
 // after a lost acknowledgement replays it instead of writing twice. A
 // response holding a secret (withholdFromReplay) is stored as having
 // happened, without its body.
-func respondInTx(ctx context.Context, c *ent.Client, r *http.Request, status int, data any) (response, error) {
+//
+// etag is the response's ETag header ("" for none), kept for the replay.
+func respondInTx(ctx context.Context, c *ent.Client, r *http.Request, status int, etag string, data any) (response, error) {
 	body, err := encodeSuccess(r, status, data)
 	if err != nil {
 		return response{}, err
@@ -215,7 +248,7 @@ func respondInTx(ctx context.Context, c *ent.Client, r *http.Request, status int
 		if st.secret {
 			store.SetResponseHeaders([]byte(secretWithheld)).ClearResponseBody()
 		} else {
-			store.SetResponseHeaders([]byte(jsonContentType)).SetResponseBody(body)
+			store.SetResponseHeaders(storedHeaders(jsonContentType, etag)).SetResponseBody(body)
 		}
 		if err := store.Exec(ctx); err != nil {
 			return response{}, err

@@ -23,6 +23,7 @@ func TestIdempotencyKey(t *testing.T) {
 				Headers: map[string]string{"Idempotency-Key": idem}}
 		}
 		const first = `{"email":"idem@acme.test","firstName":"I","lastName":"D"}`
+		var patched apitest.Response
 		res1 := w.Do(t, post(w.keys.full, "k-1", first))
 		if res1.Status != 201 || res1.Header.Get("Idempotent-Replayed") != "" {
 			t.Fatalf("first: %d %s", res1.Status, res1.Body)
@@ -31,6 +32,11 @@ func TestIdempotencyKey(t *testing.T) {
 			{Name: "replay", Request: post(w.keys.full, "k-1", first), Status: 201, Check: func(t *testing.T, res apitest.Response) {
 				if res.Body != res1.Body || res.Header.Get("Idempotent-Replayed") != "true" {
 					t.Errorf("replay differs or is unmarked:\n%s\n%s", res1.Body, res.Body)
+				}
+				for _, h := range []string{"Etag", "Content-Type", "Cache-Control", "X-Content-Type-Options"} {
+					if res.Header.Get(h) != res1.Header.Get(h) || res1.Header.Get(h) == "" {
+						t.Errorf("%s: replay %q, first response %q", h, res.Header.Get(h), res1.Header.Get(h))
+					}
 				}
 			}},
 			{Name: "a replay needs the route's scope", Request: post(w.keys.readOnly, "k-1", first), Status: 403,
@@ -45,6 +51,14 @@ func TestIdempotencyKey(t *testing.T) {
 			{Name: "replayed error", Request: post(w.keys.full, "k-2", `{"email":"bad"}`), Status: 422, Check: func(t *testing.T, res apitest.Response) {
 				if res.Header.Get("Idempotent-Replayed") != "true" {
 					t.Error("not marked as replayed")
+				}
+			}},
+			{Name: "a PATCH", Request: apitest.Request{Method: "PATCH", Path: "/v1/leads/" + w.mine, Key: w.keys.full, Body: `{"score":3}`,
+				Headers: map[string]string{"Idempotency-Key": "k-3"}}, Status: 200, Check: func(t *testing.T, res apitest.Response) { patched = res }},
+			{Name: "replays its ETag", Request: apitest.Request{Method: "PATCH", Path: "/v1/leads/" + w.mine, Key: w.keys.full, Body: `{"score":3}`,
+				Headers: map[string]string{"Idempotency-Key": "k-3"}}, Status: 200, Check: func(t *testing.T, res apitest.Response) {
+				if res.Header.Get("Idempotent-Replayed") != "true" || res.Header.Get("Etag") == "" || res.Header.Get("Etag") != patched.Header.Get("Etag") {
+					t.Errorf("replayed ETag %q, first %q", res.Header.Get("Etag"), patched.Header.Get("Etag"))
 				}
 			}},
 			{Name: "key too long", Request: post(w.keys.full, strings.Repeat("k", 256), first), Status: 422, Check: hasFields("Idempotency-Key")},

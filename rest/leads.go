@@ -252,7 +252,7 @@ func (a *api) createLead(w http.ResponseWriter, r *http.Request) {
 		if err := withPending(pending, err); err != nil {
 			return err
 		}
-		res, err = respondInTx(ctx, c, r, http.StatusCreated, a.lead(ctx, l))
+		res, err = respondInTx(ctx, c, r, http.StatusCreated, etag(l.Version), a.lead(ctx, l))
 		return err
 	})
 	if err != nil {
@@ -371,7 +371,7 @@ func (a *api) updateLead(w http.ResponseWriter, r *http.Request) {
 			if err := withPending(pending, err); err != nil {
 				return err
 			}
-			res, err = respondInTx(ctx, c, r, http.StatusOK, a.lead(ctx, l))
+			res, err = respondInTx(ctx, c, r, http.StatusOK, etag(l.Version), a.lead(ctx, l))
 			return err
 		})
 		// With If-Match the client asked for exactly one version: a race
@@ -413,19 +413,23 @@ func (a *api) setArchived(w http.ResponseWriter, r *http.Request, archive bool) 
 		return
 	}
 	ctx := r.Context()
+	var check func(version int) error
+	if tags := ifMatch(r); tags != nil {
+		check = func(version int) error { return precondition(tags, version) }
+	}
 	var res response
+	var l *ent.Lead
 	err = store.InTx(ctx, a.client, func(c *ent.Client) error {
-		if archive {
-			_, err := leadops.Archive(ctx, c, id)
+		l, err = leadops.SetArchived(ctx, c, id, archive, check)
+		if err != nil || archive {
 			return err
 		}
-		l, err := leadops.Restore(ctx, c, id)
-		if err != nil {
-			return err
-		}
-		res, err = respondInTx(ctx, c, r, http.StatusOK, a.lead(ctx, l))
+		res, err = respondInTx(ctx, c, r, http.StatusOK, etag(l.Version), a.lead(ctx, l))
 		return err
 	})
+	if errors.Is(err, leadops.ErrRaced) && check != nil {
+		err = errStale
+	}
 	if err != nil {
 		fail(w, r, err)
 		return
@@ -434,6 +438,7 @@ func (a *api) setArchived(w http.ResponseWriter, r *http.Request, archive bool) 
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
+	setETag(w, l.Version)
 	res.write(w)
 }
 

@@ -305,3 +305,36 @@ func TestFieldErrorCodes(t *testing.T) {
 		})
 	})
 }
+
+// If-Match holds on DELETE and on restore as on PATCH: a stale version is
+// 412 and nothing is written; restore answers the lead's new ETag.
+func TestIfMatchOnArchiveAndRestore(t *testing.T) {
+	testutil.EachDB(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db)
+		path := "/v1/leads/" + w.mine
+		get := w.Do(t, apitest.Request{Method: "GET", Path: path, Key: w.keys.full})
+		v1 := get.Header.Get("Etag")
+		req := func(method, p, ifMatch string) apitest.Request {
+			r := apitest.Request{Method: method, Path: p, Key: w.keys.full}
+			if ifMatch != "" {
+				r.Headers = map[string]string{"If-Match": ifMatch}
+			}
+			return r
+		}
+		stale := []string{`"code":"precondition_failed"`}
+		var restored apitest.Response
+		w.Run(t, []apitest.Scenario{
+			{Name: "archive a stale version", Request: req("DELETE", path, `"999"`), Status: 412, Contains: stale},
+			{Name: "so the lead is still listed", Request: leadsWith(w.keys.full), Status: 200, Contains: []string{"mine@acme.test"}},
+			{Name: "archive the version read", Request: req("DELETE", path, v1), Status: 204},
+			{Name: "restore the version from before the archive", Request: req("POST", path+"/restore", v1), Status: 412, Contains: stale},
+			{Name: "so the lead is still archived", Request: leadsWith(w.keys.full), Status: 200, NotContains: []string{"mine@acme.test"}},
+			{Name: "restore any version", Request: req("POST", path+"/restore", "*"), Status: 200,
+				Check: func(t *testing.T, res apitest.Response) { restored = res }},
+		})
+		now := w.Do(t, apitest.Request{Method: "GET", Path: path, Key: w.keys.full})
+		if e := restored.Header.Get("Etag"); e == "" || e == v1 || e != now.Header.Get("Etag") {
+			t.Errorf("restore's ETag %q; before %q, now %q", e, v1, now.Header.Get("Etag"))
+		}
+	})
+}

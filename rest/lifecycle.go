@@ -99,7 +99,7 @@ func (a *api) mergeLeads(w http.ResponseWriter, r *http.Request) {
 		if l, err = lifecycle.Merge(ctx, c, id, ids); err != nil {
 			return err
 		}
-		res, err = respondInTx(ctx, c, r, http.StatusOK, a.lead(ctx, l))
+		res, err = respondInTx(ctx, c, r, http.StatusOK, etag(l.Version), a.lead(ctx, l))
 		return err
 	})
 	if err != nil {

@@ -115,30 +115,51 @@ func Listed(includeArchived bool) []predicate.Lead {
 // Archive archives the lead with id (a soft delete). Archiving an archived
 // lead changes nothing and returns it as it is.
 func Archive(ctx context.Context, c *ent.Client, id int) (*ent.Lead, error) {
-	return setArchived(ctx, c, id, true)
+	return SetArchived(ctx, c, id, true, nil)
 }
 
 // Restore brings back an archived lead. Restoring an active lead changes
 // nothing and returns it as it is.
 func Restore(ctx context.Context, c *ent.Client, id int) (*ent.Lead, error) {
-	return setArchived(ctx, c, id, false)
+	return SetArchived(ctx, c, id, false, nil)
 }
 
-func setArchived(ctx context.Context, c *ent.Client, id int, archive bool) (*ent.Lead, error) {
+// SetArchived archives or restores the lead with id. The write is guarded
+// by the version read, as Update's is. check, when not nil, is a
+// precondition on that version (REST's If-Match): it runs before anything
+// is written, and a write that lands in between fails with ErrRaced. Without
+// one, a lost race is retried, as Patch does.
+func SetArchived(ctx context.Context, c *ent.Client, id int, archive bool, check func(version int) error) (*ent.Lead, error) {
 	if err := require(ctx, scope.Delete); err != nil {
 		return nil, err
 	}
-	cur, err := c.Lead.Get(ctx, id)
-	if err != nil {
-		return nil, err
+	for attempt := 1; ; attempt++ {
+		cur, err := c.Lead.Get(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if check != nil {
+			if err := check(cur.Version); err != nil {
+				return nil, err
+			}
+		}
+		u := c.Lead.UpdateOneID(cur.ID).Where(lead.Version(cur.Version))
+		switch {
+		case archive && cur.ArchivedAt == nil:
+			u.SetArchivedAt(time.Now().UTC())
+		case !archive && cur.ArchivedAt != nil:
+			u.ClearArchivedAt()
+		default:
+			return cur, nil
+		}
+		l, err := u.Save(ctx)
+		if ent.IsNotFound(err) {
+			err = ErrRaced
+		}
+		if !errors.Is(err, ErrRaced) || check != nil || attempt == MaxUpdateAttempts {
+			return l, err
+		}
 	}
-	switch {
-	case archive && cur.ArchivedAt == nil:
-		return c.Lead.UpdateOne(cur).SetArchivedAt(time.Now().UTC()).Save(ctx)
-	case !archive && cur.ArchivedAt != nil:
-		return c.Lead.UpdateOne(cur).ClearArchivedAt().Save(ctx)
-	}
-	return cur, nil
 }
 
 // require refuses a viewer without the leads scope for the action. The
