@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"mime"
 	"net/http"
 	"slices"
@@ -275,6 +276,9 @@ func decodeValue[T any](raw []byte) (T, bool) {
 		*p, fits = string(s), err == nil
 	case *int:
 		n, err := strconv.ParseInt(string(raw), 10, 0)
+		if err != nil {
+			n, err = integral(raw)
+		}
 		*p, fits = int(n), err == nil
 	case *map[string]any:
 		if raw[0] != '{' {
@@ -289,6 +293,18 @@ func decodeValue[T any](raw []byte) (T, bool) {
 		return *q, fits
 	}
 	return v, fits
+}
+
+// integral reads a JSON number written with a fraction or an exponent
+// (50.0, 5e1) that is a whole number, as the spec's "number" fields are
+// sent by clients whose JSON has no integers. It refuses a fraction, and a
+// number beyond 2^53, where float64 stops being exact.
+func integral(raw []byte) (int64, error) {
+	f, err := strconv.ParseFloat(string(raw), 64)
+	if err != nil || f != math.Trunc(f) || math.Abs(f) > 1<<53 {
+		return 0, errors.New("not a whole number")
+	}
+	return int64(f), nil
 }
 
 // notNull reports a member sent as null that may not be.

@@ -58,6 +58,9 @@ func TestCreateLead(t *testing.T) {
 			{Name: "score of the wrong type", Request: post(w.keys.full, body(valid, `"score":"10"`)), Status: 422,
 				Contains: []string{"score must be an integer"}, Check: hasFields("score")},
 			{Name: "fractional score", Request: post(w.keys.full, body(valid, `"score":10.5`)), Status: 422, Check: hasFields("score")},
+			{Name: "a whole score written as 50.0", Request: post(w.keys.full, body(valid, `"score":50.0`)), Status: 201, Contains: []string{`"score":50,`}},
+			{Name: "a whole score written as 5e1", Request: post(w.keys.full, body(valid, `"score":5e1`)), Status: 201, Contains: []string{`"score":50,`}},
+			{Name: "a score beyond float64's exact integers", Request: post(w.keys.full, body(valid, `"score":1e300`)), Status: 422, Check: hasFields("score")},
 			{Name: "too many custom fields", Request: post(w.keys.full, body(valid, `"customFields":`+manyFields(51))), Status: 422,
 				Contains: []string{"at most 50 custom fields"}, Check: hasFields("customFields")},
 			{Name: "custom field value too long", Request: post(w.keys.full, body(valid, `"customFields":{"k":"`+strings.Repeat("v", 501)+`"}`)), Status: 422, Check: hasFields("customFields")},
@@ -109,10 +112,10 @@ func TestCreateLead(t *testing.T) {
 			{Name: "viewer's key with full_access cannot write", Request: post(w.keys.viewer, body(valid)), Status: 403,
 				Contains: []string{"leads:write"}},
 		})
-		// Nothing the refused requests sent was written: 7 leads were made.
+		// Nothing the refused requests sent was written: 9 leads were made.
 		n := db.Client.Lead.Query().CountX(w.acme.System(live))
-		if n != 8 { // the fixture's lead, and the seven 201s above
-			t.Errorf("acme has %d live leads, want 8", n)
+		if n != 10 { // the fixture's lead, and the nine 201s above
+			t.Errorf("acme has %d live leads, want 10", n)
 		}
 		if n := db.Client.Lead.Query().CountX(w.globex.System(live)); n != 1 {
 			t.Errorf("globex has %d leads, want 1", n)
