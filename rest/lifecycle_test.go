@@ -189,6 +189,11 @@ func TestMergeLeads(t *testing.T) {
 				Status: 200, NotContains: []string{d1, d2}, Contains: []string{survivor}},
 			{Name: "a merged lead cannot be restored", Request: apitest.Request{Method: "POST", Path: "/v1/leads/" + d1 + "/restore", Key: w.keys.full},
 				Status: 422, Contains: []string{"A merged lead cannot be restored"}},
+			{Name: "nor changed", Request: apitest.Request{Method: "PATCH", Path: "/v1/leads/" + d1, Key: w.keys.full, Body: `{"score":5}`},
+				Status: 422, Contains: []string{"A merged lead cannot be changed"}},
+			{Name: "nor changed through GraphQL", Request: apitest.Request{Method: "POST", Path: "/graphql", Key: w.keys.full, OffContract: true,
+				Body: `{"query":"mutation { updateLead(id: \"` + d1 + `\", input: {score: 5}) { id } }"}`},
+				Status: 200, Contains: []string{"A merged lead cannot be changed", `"code":"validation_failed"`}},
 			{Name: "a merged lead cannot be merged again", Request: merge(w.keys.full, archived, ids(d2)), Status: 422},
 			{Name: "nor be merged into", Request: merge(w.keys.full, d1, ids(survivor)), Status: 422},
 		})
