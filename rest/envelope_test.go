@@ -20,6 +20,26 @@ import (
 	"github.com/leadron/leadron/rest"
 )
 
+// HEAD answers wherever GET does, with GET's status and headers and no
+// body, behind the same credentials.
+func TestHead(t *testing.T) {
+	testutil.EachDB(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db)
+		get := w.Do(t, apitest.Request{Method: "GET", Path: "/v1/leads/" + w.mine, Key: w.keys.full})
+		w.Run(t, []apitest.Scenario{
+			{Name: "a lead", Request: apitest.Request{Method: "HEAD", Path: "/v1/leads/" + w.mine, Key: w.keys.full, OffContract: true}, Status: 200,
+				Check: func(t *testing.T, res apitest.Response) {
+					if res.Body != "" || res.Header.Get("Etag") != get.Header.Get("Etag") || res.Header.Get("X-Ratelimit-Limit") == "" {
+						t.Errorf("body %q, ETag %q (GET's %q), X-RateLimit-Limit %q", res.Body, res.Header.Get("Etag"), get.Header.Get("Etag"), res.Header.Get("X-Ratelimit-Limit"))
+					}
+				}},
+			{Name: "a list", Request: apitest.Request{Method: "HEAD", Path: "/v1/leads?limit=1", Key: w.keys.full, OffContract: true}, Status: 200},
+			{Name: "another tenant's lead", Request: apitest.Request{Method: "HEAD", Path: "/v1/leads/" + w.theirs, Key: w.keys.full, OffContract: true}, Status: 404},
+			{Name: "without a key", Request: apitest.Request{Method: "HEAD", Path: "/v1/leads/" + w.mine, OffContract: true}, Status: 401},
+		})
+	})
+}
+
 func TestEnvelopeOnEveryError(t *testing.T) {
 	testutil.EachDB(t, func(t *testing.T, db *store.DB) {
 		w := newWorld(t, db)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
 
 	"github.com/leadron/leadron/ent"
 	"github.com/leadron/leadron/internal/apperr"
@@ -54,6 +55,8 @@ func New(d Deps) http.Handler {
 func newRouter(d Deps, extra func(chi.Router)) http.Handler {
 	a := &api{client: d.Client, codec: d.Codec, log: d.Logger, auth: d.Auth, gate: d.Gate, sessions: d.Sessions}
 	r := chi.NewRouter()
+	// HEAD is answered wherever GET is, without the body (RFC 9110 §9.3.2).
+	r.Use(middleware.GetHead)
 	// Every response carries X-RateLimit-* headers: the routes that need
 	// no credentials, and unknown paths and methods, are counted against
 	// the client IP's bucket (Gate.LimitIP); the rest by Gate.Middleware.
