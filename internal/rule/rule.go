@@ -157,17 +157,15 @@ func RequireDeleteScopeToArchive(r scope.Resource) privacy.MutationRule {
 	})
 }
 
-// ValidText is the hook that refuses NUL characters and invalid UTF-8 in
-// every text field a write sets (and in each string of a list field), as a
-// field error on that field: PostgreSQL would refuse them with an error of
-// its own, and SQLite would store them.
-func ValidText() ent.Hook {
+// eachField is a hook that runs check on every field a write sets, in
+// turn, and refuses the write with the first error check returns.
+func eachField(check func(m ent.Mutation, name string, v ent.Value) error) ent.Hook {
 	return func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
 			for _, name := range m.Fields() {
-				if v, _ := m.Field(name); !text.ValidValue(v) {
-					field := apperr.CamelCase(name)
-					return nil, apperr.Invalid(field, apperr.FieldInvalid, field+" must be UTF-8 text without NUL characters")
+				v, _ := m.Field(name)
+				if err := check(m, name, v); err != nil {
+					return nil, err
 				}
 			}
 			return next.Mutate(ctx, m)
@@ -175,21 +173,31 @@ func ValidText() ent.Hook {
 	}
 }
 
+// ValidText is the hook that refuses NUL characters and invalid UTF-8 in
+// every text field a write sets (and in each string of a list field), as a
+// field error on that field: PostgreSQL would refuse them with an error of
+// its own, and SQLite would store them.
+func ValidText() ent.Hook {
+	return eachField(func(_ ent.Mutation, name string, v ent.Value) error {
+		if !text.ValidValue(v) {
+			field := apperr.CamelCase(name)
+			return apperr.Invalid(field, apperr.FieldInvalid, field+" must be UTF-8 text without NUL characters")
+		}
+		return nil
+	})
+}
+
 // SetOrClear is the hook that refuses a write that both sets and clears one
 // field (GraphQL's phone and clearPhone together), as a field error: ent
 // would store one of the two and the audit log record the other.
 func SetOrClear() ent.Hook {
-	return func(next ent.Mutator) ent.Mutator {
-		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
-			for _, name := range m.Fields() {
-				if m.FieldCleared(name) {
-					field := apperr.CamelCase(name)
-					return nil, apperr.Invalid(field, apperr.FieldInvalid, field+" cannot be set and cleared in one change")
-				}
-			}
-			return next.Mutate(ctx, m)
-		})
-	}
+	return eachField(func(m ent.Mutation, name string, _ ent.Value) error {
+		if m.FieldCleared(name) {
+			field := apperr.CamelCase(name)
+			return apperr.Invalid(field, apperr.FieldInvalid, field+" cannot be set and cleared in one change")
+		}
+		return nil
+	})
 }
 
 // MillisecondTimes is the hook that stores every time a write sets in UTC,
@@ -198,23 +206,14 @@ func SetOrClear() ent.Hook {
 // stored one, and filtering or comparing with it finds the row it came from.
 // It runs after ent's defaults (created_at, updated_at) are set.
 func MillisecondTimes() ent.Hook {
-	return func(next ent.Mutator) ent.Mutator {
-		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
-			for _, name := range m.Fields() {
-				v, _ := m.Field(name)
-				t, ok := v.(time.Time)
-				if !ok {
-					continue
-				}
-				if stored := StoredTime(t); stored != t {
-					if err := m.SetField(name, stored); err != nil {
-						return nil, err
-					}
-				}
+	return eachField(func(m ent.Mutation, name string, v ent.Value) error {
+		if t, ok := v.(time.Time); ok {
+			if stored := StoredTime(t); stored != t {
+				return m.SetField(name, stored)
 			}
-			return next.Mutate(ctx, m)
-		})
-	}
+		}
+		return nil
+	})
 }
 
 // StoredTime is t as MillisecondTimes stores it: UTC, to the millisecond.
