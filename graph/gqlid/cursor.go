@@ -27,6 +27,62 @@ type wireCursor struct {
 	Value ent.Value `msgpack:"v,omitempty"`
 }
 
+// readCursor is wireCursor as it is read back: the value stays raw until
+// its shape is checked. A cursor is untrusted input, and msgpack sets aside
+// room for up to a million entries for each map or list it decodes,
+// whatever the map claims, so a few hundred bytes of nested maps would cost
+// gigabytes. The values we write are a scalar (a time, a number, a string)
+// or, for an orderBy of several fields, a short list of scalars.
+type readCursor struct {
+	ID    string             `msgpack:"i"`
+	Value msgpack.RawMessage `msgpack:"v,omitempty"`
+}
+
+// isContainer reports whether a msgpack value starting with code is an
+// array or a map.
+func isContainer(code byte) bool {
+	return code >= 0x80 && code <= 0x9f || // fixmap, fixarray
+		code >= 0xdc && code <= 0xdf // array16, array32, map16, map32
+}
+
+// isFixArray reports whether code starts a list of at most 15 values.
+func isFixArray(code byte) bool { return code >= 0x90 && code <= 0x9f }
+
+// cursorValue decodes a cursor's value: a scalar, or a list of at most 15
+// scalars. Anything else is errBadCursor.
+func cursorValue(raw msgpack.RawMessage) (ent.Value, error) {
+	if len(raw) == 0 {
+		return nil, nil
+	}
+	if !isFixArray(raw[0]) {
+		return scalar(raw)
+	}
+	var elems []msgpack.RawMessage
+	if err := msgpack.Unmarshal(raw, &elems); err != nil {
+		return nil, errBadCursor
+	}
+	values := make([]any, len(elems))
+	for i, e := range elems {
+		v, err := scalar(e)
+		if err != nil {
+			return nil, err
+		}
+		values[i] = v
+	}
+	return values, nil
+}
+
+func scalar(raw msgpack.RawMessage) (ent.Value, error) {
+	if len(raw) == 0 || isContainer(raw[0]) {
+		return nil, errBadCursor
+	}
+	var v ent.Value
+	if err := msgpack.Unmarshal(raw, &v); err != nil {
+		return nil, errBadCursor
+	}
+	return v, nil
+}
+
 // MarshalCursor writes a cursor as base64 of its wire form.
 func MarshalCursor(c ent.Cursor) graphql.ContextMarshaler {
 	return graphql.ContextWriterFunc(func(ctx context.Context, w io.Writer) error {
@@ -68,14 +124,17 @@ func UnmarshalCursor(ctx context.Context, v any) (ent.Cursor, error) {
 	if err != nil {
 		return ent.Cursor{}, errBadCursor
 	}
-	var wc wireCursor
-	dec := msgpack.NewDecoder(bytes.NewReader(b))
-	if err := dec.Decode(&wc); err != nil {
+	var rc readCursor
+	if err := msgpack.NewDecoder(bytes.NewReader(b)).Decode(&rc); err != nil {
 		return ent.Cursor{}, errBadCursor
 	}
-	id, err := codec.Decode(wc.ID)
+	id, err := codec.Decode(rc.ID)
 	if err != nil {
 		return ent.Cursor{}, errBadCursor
 	}
-	return ent.Cursor{ID: id, Value: wc.Value}, nil
+	value, err := cursorValue(rc.Value)
+	if err != nil {
+		return ent.Cursor{}, err
+	}
+	return ent.Cursor{ID: id, Value: value}, nil
 }
