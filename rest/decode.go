@@ -6,11 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
+	"math/big"
 	"mime"
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 
 	jsonv2 "github.com/go-json-experiment/json"
@@ -296,15 +297,30 @@ func decodeValue[T any](raw []byte) (T, bool) {
 }
 
 // integral reads a JSON number written with a fraction or an exponent
-// (50.0, 5e1) that is a whole number, as the spec's "number" fields are
-// sent by clients whose JSON has no integers. It refuses a fraction, and a
-// number beyond 2^53, where float64 stops being exact.
+// (50.0, 5e1) that is exactly a whole number, as the spec's "number" fields
+// are sent by clients whose JSON has no integers. It refuses any fraction,
+// however small, a number beyond 2^53, and, to bound the work, numbers
+// longer than 64 characters or with an exponent beyond ±30.
 func integral(raw []byte) (int64, error) {
-	f, err := strconv.ParseFloat(string(raw), 64)
-	if err != nil || f != math.Trunc(f) || math.Abs(f) > 1<<53 {
-		return 0, errors.New("not a whole number")
+	s := string(raw)
+	notWhole := errors.New("not a whole number")
+	if len(s) > 64 {
+		return 0, notWhole
 	}
-	return int64(f), nil
+	if i := strings.IndexAny(s, "eE"); i >= 0 {
+		if exp, err := strconv.Atoi(strings.TrimPrefix(s[i+1:], "+")); err != nil || exp < -30 || exp > 30 {
+			return 0, notWhole
+		}
+	}
+	r, ok := new(big.Rat).SetString(s)
+	if !ok || !r.IsInt() || !r.Num().IsInt64() {
+		return 0, notWhole
+	}
+	n := r.Num().Int64()
+	if n > 1<<53 || n < -(1<<53) {
+		return 0, notWhole
+	}
+	return n, nil
 }
 
 // notNull reports a member sent as null that may not be.

@@ -61,6 +61,7 @@ func TestCreateLead(t *testing.T) {
 			{Name: "a whole score written as 50.0", Request: post(w.keys.full, body(valid, `"score":50.0`)), Status: 201, Contains: []string{`"score":50,`}},
 			{Name: "a whole score written as 5e1", Request: post(w.keys.full, body(valid, `"score":5e1`)), Status: 201, Contains: []string{`"score":50,`}},
 			{Name: "a score beyond float64's exact integers", Request: post(w.keys.full, body(valid, `"score":1e300`)), Status: 422, Check: hasFields("score")},
+			{Name: "a fraction float64 would round away", Request: post(w.keys.full, body(valid, `"score":99.9999999999999999`)), Status: 422, Check: hasFields("score")},
 			{Name: "too many custom fields", Request: post(w.keys.full, body(valid, `"customFields":`+manyFields(51))), Status: 422,
 				Contains: []string{"at most 50 custom fields"}, Check: hasFields("customFields")},
 			{Name: "custom field value too long", Request: post(w.keys.full, body(valid, `"customFields":{"k":"`+strings.Repeat("v", 501)+`"}`)), Status: 422, Check: hasFields("customFields")},
