@@ -147,8 +147,8 @@ func (Lead) Hooks() []ent.Hook {
 		// Status changes follow the lifecycle's transition table
 		// (internal/lifecycle.Transitions); owners and admins may force.
 		lifecycle.EnforceTransitions(),
-		// A merged lead stays archived.
-		lifecycle.KeepMergedArchived(),
+		// A merged lead stays as its merge left it.
+		lifecycle.FreezeMerged(),
 		lifecycle.MergeOnlyByMerging(),
 		normalizeLeadContact(),
 		bumpVersion(),

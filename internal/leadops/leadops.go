@@ -25,11 +25,6 @@ import (
 // is a conflict the client can retry.
 var ErrRaced error = apperr.New(apperr.Conflict, "The lead was changed by another request; retry")
 
-// ErrMerged refuses a change to a lead merged into another: it lives on
-// inside its survivor, which is the lead to change. (Restoring one is
-// lifecycle.ErrRestoreMerged, refused by the data layer's hook.)
-var ErrMerged error = apperr.New(apperr.Validation, "A merged lead cannot be changed; change the lead it was merged into (mergedInto)")
-
 // MaxUpdateAttempts bounds how often Patch rereads a lead that a concurrent
 // write changed under it.
 const MaxUpdateAttempts = 3
@@ -60,9 +55,6 @@ func MergeCustomFields(cur, patch map[string]any) map[string]any {
 func Update(ctx context.Context, c *ent.Client, cur *ent.Lead, set func(*ent.LeadMutation), customFields map[string]any) (*ent.Lead, error) {
 	if err := require(ctx, scope.Write); err != nil {
 		return nil, err
-	}
-	if cur.MergedInto != nil {
-		return nil, ErrMerged
 	}
 	u := c.Lead.UpdateOneID(cur.ID).Where(lead.Version(cur.Version))
 	m := u.Mutation()

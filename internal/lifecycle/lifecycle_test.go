@@ -305,3 +305,44 @@ func TestDuplicateCheckStatements(t *testing.T) {
 		}
 	})
 }
+
+// A merged lead stays as its merge left it, whoever writes and however:
+// changing or restoring it is refused by the data layer, a bulk update
+// passes it by, and its survivor and other leads change as ever.
+func TestMergedLeadsAreFrozen(t *testing.T) {
+	testutil.EachDB(t, func(t *testing.T, db *store.DB) {
+		tn := testutil.NewTenant(t, db, "acme")
+		ctx := tn.System(viewer.Live)
+		survivor := tn.NewLead(t, db.Client, viewer.Live, "keep@acme.test")
+		dup := tn.NewLead(t, db.Client, viewer.Live, "dup@acme.test")
+		other := tn.NewLead(t, db.Client, viewer.Live, "other@acme.test")
+		write := func(op func(c *ent.Client) error) error { return store.InTx(ctx, db.Client, op) }
+		if err := write(func(c *ent.Client) error { _, err := lifecycle.Merge(ctx, c, survivor.ID, []int{dup.ID}); return err }); err != nil {
+			t.Fatal(err)
+		}
+		for _, tc := range []struct {
+			name string
+			op   func(c *ent.Client) error
+			want error
+		}{
+			{"change it", func(c *ent.Client) error { return c.Lead.UpdateOneID(dup.ID).SetScore(9).Exec(ctx) }, lifecycle.ErrMerged},
+			{"restore it", func(c *ent.Client) error { return c.Lead.UpdateOneID(dup.ID).ClearArchivedAt().Exec(ctx) }, lifecycle.ErrRestoreMerged},
+			{"change its survivor", func(c *ent.Client) error { return c.Lead.UpdateOneID(survivor.ID).SetScore(9).Exec(ctx) }, nil},
+			{"bulk update", func(c *ent.Client) error { return c.Lead.Update().SetScore(7).Exec(ctx) }, nil},
+		} {
+			if err := write(tc.op); !errors.Is(err, tc.want) && err != tc.want {
+				t.Errorf("%s: %v, want %v", tc.name, err, tc.want)
+			}
+		}
+		scores := map[int]int{}
+		for _, l := range db.Client.Lead.Query().AllX(ctx) {
+			scores[l.ID] = l.Score
+		}
+		if scores[dup.ID] != dup.Score || scores[survivor.ID] != 7 || scores[other.ID] != 7 {
+			t.Errorf("scores %v: want the merged lead's unchanged (%d), the others 7", scores, dup.Score)
+		}
+		if l := db.Client.Lead.GetX(ctx, dup.ID); l.ArchivedAt == nil || l.MergedInto == nil || *l.MergedInto != survivor.ID {
+			t.Errorf("the merged lead was changed: %+v", l)
+		}
+	})
+}
