@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/url"
 	"sync"
+	"sync/atomic"
 	"testing"
 )
 
@@ -20,6 +21,7 @@ type Proxy struct {
 	frozen  bool // live connections stay open, but nothing reaches the server
 	conns   map[net.Conn]struct{}
 	stalled []net.Conn
+	flights int // see Flights
 }
 
 // NewProxy forwards a local port to target until the test ends.
@@ -120,6 +122,15 @@ func (p *Proxy) serve() {
 	}
 }
 
+// Flights is how many times so far a client sent something after the
+// server last answered it, on any connection: the round trips that reached
+// the server, however many statements each carried.
+func (p *Proxy) Flights() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.flights
+}
+
 func (p *Proxy) forward(c net.Conn) {
 	up, err := net.Dial("tcp", p.target)
 	if err != nil {
@@ -129,20 +140,39 @@ func (p *Proxy) forward(c net.Conn) {
 	p.mu.Lock()
 	p.conns[c], p.conns[up] = struct{}{}, struct{}{}
 	p.mu.Unlock()
-	go func() { p.copyUnlessFrozen(up, c); _ = up.Close() }()
-	_, _ = io.Copy(c, up)
+	var answered atomic.Bool // the server spoke last on this connection
+	answered.Store(true)
+	go func() { p.copyUnlessFrozen(up, c, &answered); _ = up.Close() }()
+	_, _ = io.Copy(c, answering{up, &answered})
 	_ = c.Close()
+}
+
+// answering is the server's side of a connection, noting when it speaks.
+type answering struct {
+	net.Conn
+	answered *atomic.Bool
+}
+
+func (a answering) Read(b []byte) (int, error) {
+	n, err := a.Conn.Read(b)
+	if n > 0 {
+		a.answered.Store(true)
+	}
+	return n, err
 }
 
 // copyUnlessFrozen copies what the client sends to the server, dropping it
 // while the proxy is frozen.
-func (p *Proxy) copyUnlessFrozen(up, c net.Conn) {
+func (p *Proxy) copyUnlessFrozen(up, c net.Conn, answered *atomic.Bool) {
 	buf := make([]byte, 32<<10)
 	for {
 		n, err := c.Read(buf)
 		if n > 0 {
 			p.mu.Lock()
 			frozen := p.frozen
+			if answered.Swap(false) {
+				p.flights++
+			}
 			p.mu.Unlock()
 			if !frozen {
 				if _, werr := up.Write(buf[:n]); werr != nil {
