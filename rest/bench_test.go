@@ -7,8 +7,10 @@ package rest_test
 //	go test -run xxx -bench . -benchmem ./rest/
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -16,12 +18,15 @@ import (
 	"time"
 
 	"entgo.io/ent/dialect"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/leadron/leadron/ent"
+	"github.com/leadron/leadron/ent/auditevent"
 	"github.com/leadron/leadron/ent/lead"
 	"github.com/leadron/leadron/internal/account"
 	"github.com/leadron/leadron/internal/apitest"
 	"github.com/leadron/leadron/internal/customfields"
+	"github.com/leadron/leadron/internal/jobs"
 	"github.com/leadron/leadron/internal/ratelimit"
 	"github.com/leadron/leadron/internal/server"
 	"github.com/leadron/leadron/internal/store"
@@ -282,6 +287,65 @@ func TestDatabaseRoundTrips(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestCreateIsOneRoundTrip: on PostgreSQL a create's whole transaction
+// (the lead, its audit event, its duplicate-check job and the commit)
+// reaches the database in one round trip, the lead and the event numbered
+// ahead (pgxdriver.PreallocateIDs), and all of it commits.
+func TestCreateIsOneRoundTrip(t *testing.T) {
+	db, proxy := proxiedPostgres(t)
+	env := apitest.New(t, db)
+	tn := testutil.NewTenantOnPlan(t, db, "acme", "team")
+	key := env.Key(t, tn, tn.OwnerID, viewer.Live, "leads:write")
+	create := func(i int) int {
+		t.Helper()
+		res := env.Do(t, apitest.Request{Method: "POST", Path: "/v1/leads", Key: key,
+			Body: `{"email":"lead` + strconv.Itoa(i) + `@acme.test","firstName":"P","lastName":"N","phone":"+1 415 555 01` + strconv.Itoa(10+i) + `","customFields":{"plan":"pro"}}`})
+		if res.Status != 201 {
+			t.Fatalf("POST /v1/leads: %d %s", res.Status, res.Body)
+		}
+		id, err := env.Codec.Decode(res.Data(t)["id"].(string))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	// The key is then cached and its use recorded, the statements are
+	// prepared on the connection, and a block of IDs is drawn.
+	for i := range 3 {
+		create(i)
+	}
+	const n = 5
+	before := proxy.Flights()
+	created := make([]int, 0, n)
+	for i := range n {
+		created = append(created, create(3+i))
+	}
+	if got := proxy.Flights() - before; got != n {
+		t.Errorf("%d round trips for %d creates, want exactly 1 each", got, n)
+	}
+	ctx := tn.System(viewer.Live)
+	queued, err := db.Jobs.Jobs(ctx, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range created {
+		if _, err := db.Client.Lead.Get(ctx, id); err != nil {
+			t.Errorf("lead %d: %v", id, err)
+		}
+		events := db.Client.AuditEvent.Query().Where(auditevent.ResourceID(id), auditevent.Action("lead.created")).CountX(ctx)
+		if events != 1 {
+			t.Errorf("lead %d: %d lead.created events, want 1", id, events)
+		}
+		found := slices.ContainsFunc(queued, func(j *rivertype.JobRow) bool {
+			var args jobs.DuplicateCheckArgs
+			return j.Kind == jobs.DuplicateCheckKind && json.Unmarshal(j.EncodedArgs, &args) == nil && args.LeadID == id
+		})
+		if !found {
+			t.Errorf("lead %d: no duplicate-check job", id)
+		}
+	}
 }
 
 // A create with a phone costs its transaction's statements only: the

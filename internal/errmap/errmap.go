@@ -37,7 +37,7 @@ func Classify(err error) (*apperr.Error, bool) {
 		return Validation(verr), true
 	case ent.IsNotFound(err):
 		return apperr.New(apperr.NotFound, "Resource not found"), true
-	case ent.IsConstraintError(err):
+	case ent.IsConstraintError(err), violatesConstraint(err):
 		return apperr.New(apperr.Conflict, "The request conflicts with an existing resource"), true
 	case errors.Is(err, privacy.Deny):
 		return apperr.New(apperr.Forbidden, "You are not allowed to do this"), true
@@ -68,6 +68,16 @@ func Unavailable(err error) bool {
 		return true
 	}
 	return pgconn.Timeout(err)
+}
+
+// violatesConstraint reports whether PostgreSQL refused a write for a
+// unique, foreign-key or check constraint, the violations ent reports as a
+// ConstraintError. An insert pgxdriver queued (PreallocateIDs) fails with
+// the statement it went with, or with the commit, not with ent's create,
+// so ent has not wrapped its error.
+func violatesConstraint(err error) bool {
+	pgErr, ok := errors.AsType[*pgconn.PgError](err)
+	return ok && (pgErr.Code == "23505" || pgErr.Code == "23503" || pgErr.Code == "23514")
 }
 
 // badText reports whether PostgreSQL refused text it was sent: a NUL

@@ -29,7 +29,10 @@ import (
 
 // Enqueuer inserts jobs in a transaction. *Queue is the real one.
 type Enqueuer interface {
-	EnqueueTx(ctx context.Context, tx *Tx, args river.JobArgs, opts *river.InsertOpts) error
+	// InsertPgx inserts jobs with River's riverpgxv5 driver.
+	InsertPgx(ctx context.Context, tx pgx.Tx, jobs []river.InsertManyParams) error
+	// InsertSQL inserts jobs with River's riversqlite driver.
+	InsertSQL(ctx context.Context, tx *sql.Tx, jobs []river.InsertManyParams) error
 }
 
 // ErrNotInTransaction refuses to enqueue outside a transaction: the job
@@ -90,26 +93,40 @@ func (d *Driver) Query(ctx context.Context, query string, args, v any) error {
 }
 
 // Tx is a transaction begun by Driver: ent runs its statements on it, and
-// River inserts jobs into it.
+// River inserts jobs into it when it commits.
 type Tx struct {
 	dialect.Tx
 	sql *sql.Tx       // SQLite
 	pg  *pgxdriver.Tx // PostgreSQL
 	enq Enqueuer
+	// jobs were enqueued and are inserted at commit, under ctx (the first
+	// Enqueue's).
+	jobs []river.InsertManyParams
+	ctx  context.Context
 }
 
 // SQLTx returns the database/sql transaction (River's riversqlite driver
 // takes it); nil on PostgreSQL.
 func (t *Tx) SQLTx() *sql.Tx { return t.sql }
 
-// WithPgx calls fn with the transaction as a pgx.Tx, for River's riverpgxv5
-// driver. The pgx.Tx it gets runs statements in the transaction but cannot
-// commit, roll back or nest it: the transaction stays ent's.
-func (t *Tx) WithPgx(fn func(pgx.Tx) error) error {
-	if t.pg == nil {
-		return errors.New("jobs: not a PostgreSQL transaction")
+// Commit inserts the enqueued jobs and commits. On PostgreSQL River's
+// insert carries the commit (pgxdriver's CommitWith), so a write and its
+// job reach the database in one round trip with the rest of the
+// transaction.
+func (t *Tx) Commit() error {
+	if len(t.jobs) == 0 {
+		return t.Tx.Commit()
 	}
-	return fn(lentTx{t.pg.Pgx()})
+	ctx, jobs := t.ctx, t.jobs
+	t.jobs, t.ctx = nil, nil
+	if t.pg != nil {
+		return t.pg.CommitWith(func(ptx pgx.Tx) error { return t.enq.InsertPgx(ctx, ptx, jobs) })
+	}
+	if err := t.enq.InsertSQL(ctx, t.sql, jobs); err != nil {
+		_ = t.Tx.Rollback()
+		return err
+	}
+	return t.Tx.Commit()
 }
 
 // Exec runs a statement for ent, and answers a probe (see withProbe).
@@ -147,21 +164,16 @@ func withProbe(ctx context.Context) (context.Context, *probe) {
 	return context.WithValue(ctx, probeKey{}, p), p
 }
 
-// Enqueue inserts a job in the transaction, through the queue of the
-// database the transaction belongs to.
+// Enqueue adds a job to the transaction, through the queue of the
+// database the transaction belongs to: it is inserted when the
+// transaction commits, and is never inserted if it rolls back.
 func (t *Tx) Enqueue(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) error {
 	if t.enq == nil {
 		return errors.New("jobs: the database was opened without a queue")
 	}
-	return t.enq.EnqueueTx(ctx, t, args, opts)
+	if t.ctx == nil {
+		t.ctx = ctx
+	}
+	t.jobs = append(t.jobs, river.InsertManyParams{Args: args, InsertOpts: opts})
+	return nil
 }
-
-// lentTx is ent's transaction lent to River: statements run in it, but
-// ending or nesting it is refused.
-type lentTx struct{ pgx.Tx }
-
-var errTxOwned = errors.New("jobs: the transaction belongs to ent; it cannot be ended or nested here")
-
-func (lentTx) Begin(context.Context) (pgx.Tx, error) { return nil, errTxOwned }
-func (lentTx) Commit(context.Context) error          { return errTxOwned }
-func (lentTx) Rollback(context.Context) error        { return errTxOwned }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -32,8 +33,10 @@ type riverClient interface {
 // Runner); every opened database has one, so every committed write that
 // needs a job gets it.
 type Queue struct {
-	client   riverClient
-	insertTx func(ctx context.Context, tx *Tx, args river.JobArgs, opts *river.InsertOpts) error
+	client riverClient
+	// insertTx inserts jobs in a transaction: a pgx.Tx on PostgreSQL, a
+	// *sql.Tx on SQLite.
+	insertTx func(ctx context.Context, tx any, jobs []river.InsertManyParams) error
 	// exec runs River's own queries outside the client (counts, which the
 	// client does not offer).
 	exec riverdriver.Executor
@@ -76,11 +79,13 @@ func newQueue(b Backend, cfg *river.Config) (*Queue, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &Queue{client: c, exec: drv.GetExecutor(), insertTx: func(ctx context.Context, tx *Tx, args river.JobArgs, opts *river.InsertOpts) error {
-			return tx.WithPgx(func(ptx pgx.Tx) error {
-				_, err := c.InsertTx(ctx, ptx, args, opts)
-				return err
-			})
+		return &Queue{client: c, exec: drv.GetExecutor(), insertTx: func(ctx context.Context, tx any, jobs []river.InsertManyParams) error {
+			ptx, ok := tx.(pgx.Tx)
+			if !ok {
+				return fmt.Errorf("jobs: a PostgreSQL queue cannot insert into a %T", tx)
+			}
+			_, err := c.InsertManyTx(ctx, ptx, jobs)
+			return err
 		}}, nil
 	case dialect.SQLite:
 		drv := riversqlite.New(b.SQL)
@@ -88,18 +93,27 @@ func newQueue(b Backend, cfg *river.Config) (*Queue, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &Queue{client: c, exec: drv.GetExecutor(), insertTx: func(ctx context.Context, tx *Tx, args river.JobArgs, opts *river.InsertOpts) error {
-			_, err := c.InsertTx(ctx, tx.SQLTx(), args, opts)
+		return &Queue{client: c, exec: drv.GetExecutor(), insertTx: func(ctx context.Context, tx any, jobs []river.InsertManyParams) error {
+			stx, ok := tx.(*sql.Tx)
+			if !ok {
+				return fmt.Errorf("jobs: a SQLite queue cannot insert into a %T", tx)
+			}
+			_, err := c.InsertManyTx(ctx, stx, jobs)
 			return err
 		}}, nil
 	}
 	return nil, errors.New("jobs: unsupported dialect " + b.Dialect)
 }
 
-// EnqueueTx inserts a job in the transaction: it becomes visible to
-// workers when the transaction commits, and never exists if it rolls back.
-func (q *Queue) EnqueueTx(ctx context.Context, tx *Tx, args river.JobArgs, opts *river.InsertOpts) error {
-	return q.insertTx(ctx, tx, args, opts)
+// InsertPgx inserts jobs in a PostgreSQL transaction: they become visible
+// to workers when it commits, and never exist if it rolls back.
+func (q *Queue) InsertPgx(ctx context.Context, tx pgx.Tx, jobs []river.InsertManyParams) error {
+	return q.insertTx(ctx, tx, jobs)
+}
+
+// InsertSQL inserts jobs in a SQLite transaction, as InsertPgx does.
+func (q *Queue) InsertSQL(ctx context.Context, tx *sql.Tx, jobs []river.InsertManyParams) error {
+	return q.insertTx(ctx, tx, jobs)
 }
 
 // Insert inserts a job on its own (operations and tests; writes use the

@@ -14,7 +14,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"time"
 
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
@@ -32,10 +31,20 @@ const maxAttempts = 3
 // Driver runs ent's statements on a pgx pool.
 type Driver struct {
 	pool *pgxpool.Pool
+	ids  map[string]*idBlock // the tables whose IDs the driver allocates (see PreallocateIDs)
 }
 
+// Option configures a Driver.
+type Option func(*Driver)
+
 // New returns a driver over pool. Closing the driver leaves the pool open.
-func New(pool *pgxpool.Pool) *Driver { return &Driver{pool: pool} }
+func New(pool *pgxpool.Pool, opts ...Option) *Driver {
+	d := &Driver{pool: pool}
+	for _, o := range opts {
+		o(d)
+	}
+	return d
+}
 
 // Dialect is PostgreSQL.
 func (*Driver) Dialect() string { return dialect.Postgres }
@@ -62,74 +71,6 @@ func (d *Driver) Tx(ctx context.Context) (dialect.Tx, error) { return d.BeginTx(
 func (d *Driver) BeginTx(ctx context.Context, opts *sql.TxOptions) (dialect.Tx, error) {
 	return d.Begin(ctx, opts)
 }
-
-// Begin is BeginTx with the transaction's own type, for callers that need
-// its pgx.Tx (see Tx.Pgx). Every transaction must end with Commit or
-// Rollback: unlike database/sql, nothing rolls it back when its context
-// ends, and until then it holds a pool connection.
-func (d *Driver) Begin(ctx context.Context, opts *sql.TxOptions) (*Tx, error) {
-	txOpts, err := pgxTxOptions(opts)
-	if err != nil {
-		return nil, err
-	}
-	var tx pgx.Tx
-	err = retry(ctx, func() (err error) {
-		tx, err = d.pool.BeginTx(ctx, txOpts)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &Tx{tx: tx, ctx: ctx}, nil
-}
-
-// rollbackTimeout bounds a rollback, which runs even after the request's
-// context has ended: on a network that went silent it gives up, and the
-// connection is closed instead of returned.
-const rollbackTimeout = 2 * time.Second
-
-// Tx is a transaction on one pool connection, held until it ends.
-type Tx struct {
-	tx  pgx.Tx
-	ctx context.Context // Begin's: commit runs under it, as in database/sql
-}
-
-// Exec runs a statement in the transaction.
-func (t *Tx) Exec(ctx context.Context, query string, args, v any) error {
-	return execOn(ctx, t.tx, query, args, v)
-}
-
-// Query runs a query in the transaction.
-func (t *Tx) Query(ctx context.Context, query string, args, v any) error {
-	return queryOn(ctx, t.tx, query, args, v)
-}
-
-// Commit commits the transaction. Like database/sql, it fails once the
-// context it began with is done; the transaction is then rolled back, so
-// that its connection goes back to the pool clean.
-func (t *Tx) Commit() error {
-	if err := t.ctx.Err(); err != nil {
-		_ = t.Rollback()
-		return err
-	}
-	return t.tx.Commit(t.ctx)
-}
-
-// Rollback rolls the transaction back, also after its context is done
-// (within rollbackTimeout).
-func (t *Tx) Rollback() error {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(t.ctx), rollbackTimeout)
-	defer cancel()
-	err := t.tx.Rollback(ctx)
-	if errors.Is(err, pgx.ErrTxClosed) {
-		return sql.ErrTxDone // what database/sql answers for an ended transaction
-	}
-	return err
-}
-
-// Pgx is the transaction itself, for libraries that take a pgx.Tx (River's
-// riverpgxv5 driver).
-func (t *Tx) Pgx() pgx.Tx { return t.tx }
 
 // querier is what pools and transactions have in common.
 type querier interface {
@@ -213,28 +154,29 @@ func retry(ctx context.Context, fn func() error) error {
 	}
 }
 
-func pgxTxOptions(opts *sql.TxOptions) (pgx.TxOptions, error) {
-	var o pgx.TxOptions
+// beginStatement is the BEGIN of a transaction with database/sql's options.
+func beginStatement(opts *sql.TxOptions) (string, error) {
+	begin := "BEGIN"
 	if opts == nil {
-		return o, nil
+		return begin, nil
 	}
 	switch sql.IsolationLevel(opts.Isolation) {
 	case sql.LevelDefault:
 	case sql.LevelReadUncommitted:
-		o.IsoLevel = pgx.ReadUncommitted
+		begin += " ISOLATION LEVEL READ UNCOMMITTED"
 	case sql.LevelReadCommitted:
-		o.IsoLevel = pgx.ReadCommitted
+		begin += " ISOLATION LEVEL READ COMMITTED"
 	case sql.LevelRepeatableRead, sql.LevelSnapshot:
-		o.IsoLevel = pgx.RepeatableRead
+		begin += " ISOLATION LEVEL REPEATABLE READ"
 	case sql.LevelSerializable:
-		o.IsoLevel = pgx.Serializable
+		begin += " ISOLATION LEVEL SERIALIZABLE"
 	default:
-		return o, fmt.Errorf("pgxdriver: isolation level %v is not supported", opts.Isolation)
+		return "", fmt.Errorf("pgxdriver: isolation level %v is not supported", opts.Isolation)
 	}
 	if opts.ReadOnly {
-		o.AccessMode = pgx.ReadOnly
+		begin += " READ ONLY"
 	}
-	return o, nil
+	return begin, nil
 }
 
 // result is an Exec's outcome. PostgreSQL has no last insert ID; ent reads

@@ -20,6 +20,8 @@ import (
 	"entgo.io/ent/dialect"
 
 	"github.com/leadron/leadron/ent"
+	"github.com/leadron/leadron/ent/auditevent"
+	"github.com/leadron/leadron/ent/lead"
 	_ "github.com/leadron/leadron/ent/runtime" // registers the privacy policies, hooks and interceptors
 	"github.com/leadron/leadron/internal/jobs"
 	"github.com/leadron/leadron/internal/pgxdriver"
@@ -87,7 +89,10 @@ func openPostgres(ctx context.Context, rawURL string) (*DB, error) {
 	// needs a *sql.DB (migrations, the seed command, tests), and borrows
 	// a pool connection per statement.
 	db := stdlib.OpenDBFromPool(pool)
-	return newDB(db, pgxdriver.New(pool), pool)
+	// A create's lead and audit event are numbered ahead, so that the
+	// create's transaction reaches PostgreSQL in one round trip
+	// (pgxdriver.PreallocateIDs, docs/performance.md).
+	return newDB(db, pgxdriver.New(pool, pgxdriver.PreallocateIDs(lead.Table, auditevent.Table)), pool)
 }
 
 func openSQLite(ctx context.Context, rawURL string) (*DB, error) {
