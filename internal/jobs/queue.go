@@ -53,9 +53,9 @@ type Backend struct {
 // NewQueue returns the queue of a database. It needs River's tables (see
 // Migrate) only when used.
 //
-// On PostgreSQL, River tells workers of new jobs with a NOTIFY in the
-// inserting transaction, and every transaction that notifies takes a global
-// lock at commit. The queue notifies at most once a second (insertNotify),
+// On PostgreSQL, River tells workers of new jobs with a NOTIFY (just after
+// the inserting transaction's commit: see Tx.Commit), and every
+// transaction that notifies takes a global lock at commit. The queue notifies at most once a second (insertNotify),
 // so busy write traffic does not serialize on that lock, and under
 // connection cuts write latency stays as without jobs (rest's outage test);
 // runners poll every second anyway.
