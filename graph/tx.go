@@ -11,6 +11,8 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/leadron/leadron/ent"
+	"github.com/leadron/leadron/internal/apperr"
+	"github.com/leadron/leadron/internal/errmap"
 )
 
 // errTx replaces a database error on begin or commit: entgql puts the error's
@@ -36,7 +38,8 @@ func newTransactioner(client *ent.Client, log *slog.Logger) transactioner {
 			log.ErrorContext(ctx, "graphql: beginning a transaction", "request_id", requestID(ctx), "err", err)
 			return nil, nil, errTx
 		}
-		return txCtx, loggedTx{Tx: tx, ctx: ctx, log: log}, nil
+		failed, _ := ctx.Value(commitFailureKey{}).(*commitFailure)
+		return txCtx, loggedTx{Tx: tx, ctx: ctx, log: log, failed: failed}, nil
 	}
 	return transactioner{entgql.Transactioner{TxOpener: entgql.TxOpenerFunc(open)}}
 }
@@ -47,7 +50,8 @@ func (t transactioner) InterceptResponse(ctx context.Context, next graphql.Respo
 	if !graphql.HasOperationContext(ctx) {
 		return next(ctx)
 	}
-	resp := t.Transactioner.InterceptResponse(ctx, next)
+	failed := &commitFailure{}
+	resp := t.Transactioner.InterceptResponse(context.WithValue(ctx, commitFailureKey{}, failed), next)
 	if resp == nil {
 		return nil
 	}
@@ -55,25 +59,44 @@ func (t transactioner) InterceptResponse(ctx context.Context, next graphql.Respo
 	// is entgql's own report of a failed begin or commit.
 	for i, e := range resp.Errors {
 		if _, ok := e.Extensions["code"]; !ok {
-			resp.Errors[i] = internal(&gqlerror.Error{Path: e.Path, Locations: e.Locations})
+			out := &gqlerror.Error{Path: e.Path, Locations: e.Locations}
+			if failed.err != nil {
+				resp.Errors[i] = fromApp(out, failed.err)
+				continue
+			}
+			resp.Errors[i] = internal(out)
 		}
 	}
 	return resp
 }
 
+// commitFailure is a failed commit's error, when it is the client's to see:
+// a write the database refuses only at the commit, such as a lead insert
+// pgxdriver queued that violates a constraint (errmap's conflict).
+type commitFailure struct{ err *apperr.Error }
+
+type commitFailureKey struct{}
+
 // loggedTx logs a failed commit or rollback and hides its text.
 type loggedTx struct {
 	driver.Tx
-	ctx context.Context
-	log *slog.Logger
+	ctx    context.Context
+	log    *slog.Logger
+	failed *commitFailure // nil outside transactioner's InterceptResponse
 }
 
 func (t loggedTx) Commit() error {
-	if err := t.Tx.Commit(); err != nil {
-		t.log.ErrorContext(t.ctx, "graphql: committing", "request_id", requestID(t.ctx), "err", err)
+	err := t.Tx.Commit()
+	if err == nil {
+		return nil
+	}
+	if e, ok := errmap.Classify(err); ok && t.failed != nil {
+		t.failed.err = e
+		t.log.WarnContext(t.ctx, "graphql: committing", "request_id", requestID(t.ctx), "code", string(e.Code), "err", err)
 		return errTx
 	}
-	return nil
+	t.log.ErrorContext(t.ctx, "graphql: committing", "request_id", requestID(t.ctx), "err", err)
+	return errTx
 }
 
 func (t loggedTx) Rollback() error {

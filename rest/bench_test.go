@@ -7,6 +7,7 @@ package rest_test
 //	go test -run xxx -bench . -benchmem ./rest/
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -316,6 +317,7 @@ func TestCreateIsOneRoundTrip(t *testing.T) {
 	for i := range 3 {
 		create(i)
 	}
+	waitForKeyUse(t, db)
 	const n = 5
 	before := proxy.Flights()
 	created := make([]int, 0, n)
@@ -345,7 +347,37 @@ func TestCreateIsOneRoundTrip(t *testing.T) {
 		if !found {
 			t.Errorf("lead %d: no duplicate-check job", id)
 		}
+		// One transaction wrote all three: River's insert went before
+		// the commit it carried, not after it.
+		var leadTx, eventTx, jobTx string
+		row := db.Pool.QueryRow(context.Background(), `SELECT
+			(SELECT xmin::text FROM leads WHERE id = $1),
+			(SELECT xmin::text FROM audit_events WHERE resource_id = $1 AND action = 'lead.created'),
+			(SELECT xmin::text FROM river_job WHERE (args->>'lead_id')::bigint = $1)`, id)
+		if err := row.Scan(&leadTx, &eventTx, &jobTx); err != nil {
+			t.Fatal(err)
+		}
+		if leadTx != eventTx || leadTx != jobTx {
+			t.Errorf("lead %d written by transaction %s, its event by %s, its job by %s; want one", id, leadTx, eventTx, jobTx)
+		}
 	}
+}
+
+// waitForKeyUse waits until the API key's first use is recorded (in the
+// background), so that its write does not fall among the statements a
+// test counts.
+func waitForKeyUse(t *testing.T, db *store.DB) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		var used bool
+		if err := db.Pool.QueryRow(context.Background(), `SELECT bool_and(last_used_at IS NOT NULL) FROM api_keys`).Scan(&used); err != nil {
+			t.Fatal(err)
+		}
+		if used {
+			return
+		}
+	}
+	t.Fatal("the API key's use was not recorded within 5s")
 }
 
 // A create with a phone costs its transaction's statements only: the

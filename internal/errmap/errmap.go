@@ -19,6 +19,7 @@ import (
 	"github.com/leadron/leadron/ent"
 	"github.com/leadron/leadron/ent/schema"
 	"github.com/leadron/leadron/internal/apperr"
+	"github.com/leadron/leadron/internal/pgxdriver"
 	"github.com/leadron/leadron/internal/rule"
 )
 
@@ -70,12 +71,15 @@ func Unavailable(err error) bool {
 	return pgconn.Timeout(err)
 }
 
-// violatesConstraint reports whether PostgreSQL refused a write for a
-// unique, foreign-key or check constraint, the violations ent reports as a
-// ConstraintError. An insert pgxdriver queued (PreallocateIDs) fails with
-// the statement it went with, or with the commit, not with ent's create,
+// violatesConstraint reports whether an insert pgxdriver queued
+// (PreallocateIDs) failed on a unique, foreign-key or check constraint,
+// the violations ent reports as a ConstraintError: it fails with the
+// statement it went with, or with the commit, after ent's create returned,
 // so ent has not wrapped its error.
 func violatesConstraint(err error) bool {
+	if _, queued := errors.AsType[*pgxdriver.QueuedError](err); !queued {
+		return false
+	}
 	pgErr, ok := errors.AsType[*pgconn.PgError](err)
 	return ok && (pgErr.Code == "23505" || pgErr.Code == "23503" || pgErr.Code == "23514")
 }

@@ -86,8 +86,9 @@ func matchesOf(l *gen.Lead, others []*gen.Lead) []match {
 // a match opens one (client must not be a transaction's) to record what is
 // new: most leads have no duplicate, and their check costs two statements.
 //
-// A pair is stored once, oldest lead first: lead_id is the lower ID and
-// duplicate_id the higher, whichever of the two was checked.
+// A pair is stored once: lead_id is the lower ID and duplicate_id the
+// higher, whichever of the two was checked. (The lower ID is usually the
+// older lead, but not always: server processes draw IDs in blocks.)
 func DetectDuplicates(ctx context.Context, client *gen.Client, leadID int) (int, error) {
 	l, err := client.Lead.Get(ctx, leadID)
 	if gen.IsNotFound(err) {

@@ -3,12 +3,14 @@ package pgxdriver
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
-	"sync"
 
 	entsql "entgo.io/ent/dialect/sql"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // idBlockSize is how many IDs of a table the driver draws from its
@@ -33,7 +35,7 @@ func PreallocateIDs(tables ...string) Option {
 			d.ids = make(map[string]*idBlock, len(tables))
 		}
 		for _, table := range tables {
-			d.ids[table] = &idBlock{table: table}
+			d.ids[table] = &idBlock{table: table, lock: make(chan struct{}, 1)}
 		}
 	}
 }
@@ -41,40 +43,60 @@ func PreallocateIDs(tables ...string) Option {
 // idBlock holds the IDs of one table drawn and not yet used.
 type idBlock struct {
 	table string
-	mu    sync.Mutex
-	free  []int64
+	// lock guards free; a channel, so that a create waiting behind a
+	// block's draw on a stalled connection gives up with its context.
+	lock chan struct{}
+	free []int64
 }
 
 // take returns an unused ID, drawing a block on the transaction's own
 // connection when none is left: on a second connection, transactions
 // holding all of the pool's would wait for each other.
 func (b *idBlock) take(ctx context.Context, t *Tx) (int64, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
+	select {
+	case b.lock <- struct{}{}:
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	}
+	defer func() { <-b.lock }()
 	if len(b.free) == 0 {
-		rows, err := t.conn.Query(ctx, `SELECT nextval(pg_get_serial_sequence($1, 'id')) FROM generate_series(1, $2)`,
-			strconv.Quote(b.table), idBlockSize)
+		ids, err := b.draw(ctx, t)
 		if err != nil {
-			return 0, err
-		}
-		for rows.Next() {
-			var id int64
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return 0, err
-			}
-			b.free = append(b.free, id)
-		}
-		if err := rows.Err(); err != nil {
 			return 0, fmt.Errorf("pgxdriver: drawing IDs of %s: %w", b.table, err)
 		}
-		if len(b.free) == 0 {
-			return 0, fmt.Errorf("pgxdriver: drawing IDs of %s: none", b.table)
-		}
+		b.free = ids
 	}
 	id := b.free[0]
 	b.free = b.free[1:]
 	return id, nil
+}
+
+// draw takes a block of IDs from the table's sequence. Until the
+// transaction has sent anything, a connection found dead is swapped for
+// another, as Begin did when it sent BEGIN at once.
+func (b *idBlock) draw(ctx context.Context, t *Tx) ([]int64, error) {
+	for attempt := 1; ; attempt++ {
+		rows, err := t.conn.Query(ctx, `SELECT nextval(pg_get_serial_sequence($1, 'id')) FROM generate_series(1, $2)`,
+			strconv.Quote(b.table), idBlockSize)
+		var ids []int64
+		if err == nil {
+			ids, err = pgx.CollectRows(rows, pgx.RowTo[int64])
+		}
+		switch {
+		case err == nil && len(ids) == 0:
+			return nil, errors.New("the sequence gave none")
+		case err == nil:
+			return ids, nil
+		case t.begun || attempt == maxAttempts || !pgconn.SafeToRetry(err) || ctx.Err() != nil:
+			return nil, err
+		}
+		t.conn.Release()
+		t.conn = nil
+		if t.conn, err = t.d.acquire(ctx); err != nil {
+			t.state, t.queued, t.outcome = txDone, nil, err
+			return nil, err
+		}
+	}
 }
 
 // queueInsert answers ent's single-row insert into a table of

@@ -2,6 +2,7 @@ package pgxdriver_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"slices"
 	"testing"
@@ -153,6 +154,10 @@ func TestQueuedInsertsFailTogether(t *testing.T) {
 			if !errors.As(err, &pgErr) || pgErr.Code != "23505" {
 				t.Fatalf("error %v, want the unique violation", err)
 			}
+			var queued *pgxdriver.QueuedError
+			if !errors.As(err, &queued) {
+				t.Errorf("error %T, want it marked as a queued insert's", err)
+			}
 			got := slices.Sorted(func(yield func(string) bool) {
 				for _, n := range names(t, pool) {
 					yield(n)
@@ -246,8 +251,26 @@ func TestCommitWith(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// A function that fails before its first query rolls back.
+	// A function that leaves its query's rows unread still learns how the
+	// commit went: here it failed, on the query's second row.
 	tx, err := drv.Begin(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	insert(ctx, t, tx, "lost")
+	err = tx.CommitWith(func(ptx pgx.Tx) error {
+		_, err := ptx.Query(ctx, "SELECT CASE WHEN g = 2 THEN 1 / (g - 2) ELSE g END FROM generate_series(1, 2) g")
+		return err
+	})
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) || pgErr.Code != "22012" {
+		t.Errorf("CommitWith: %v, want the query's division by zero", err)
+	}
+	if got := names(t, pool); len(got) != 0 {
+		t.Errorf("rows %v after a failed commit, want none", got)
+	}
+	// A function that fails before its first query rolls back.
+	tx, err = drv.Begin(ctx, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -281,5 +304,73 @@ func TestRollbackSendsNothingUnsent(t *testing.T) {
 	}
 	if got := names(t, pool); len(got) != 0 {
 		t.Errorf("rows %v, want none", got)
+	}
+}
+
+// TestQueuedInsertsKeepTheTransactionsOptions: a transaction with options
+// sends its BEGIN even when everything waits for the commit, so a read-only
+// one still refuses an insert.
+func TestQueuedInsertsKeepTheTransactionsOptions(t *testing.T) {
+	drv, pool, _ := pipelined(t)
+	ctx := context.Background()
+	tx, err := drv.Begin(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	insert(ctx, t, tx, "read only")
+	var pgErr *pgconn.PgError
+	if err := tx.Commit(); !errors.As(err, &pgErr) || pgErr.Code != "25006" {
+		t.Errorf("Commit: %v, want the read-only refusal", err)
+	}
+	if got := names(t, pool); len(got) != 0 {
+		t.Errorf("rows %v, want none", got)
+	}
+}
+
+// TestInsertWithID pins the rewrite to the inserts ent writes for one row,
+// and leaves every other statement alone.
+func TestInsertWithID(t *testing.T) {
+	drv, _, proxy := pipelined(t)
+	ctx := context.Background()
+	tests := []struct {
+		name   string
+		query  string
+		args   []any
+		queued bool // answered without a round trip
+	}{
+		{"one row", `INSERT INTO "t" ("name") VALUES ($1) RETURNING "id"`, []any{"one"}, true},
+		{"several rows", `INSERT INTO "t" ("name") VALUES ($1), ($2) RETURNING "id"`, []any{"two", "three"}, false},
+		{"on conflict", `INSERT INTO "t" ("name") VALUES ($1) ON CONFLICT ("name") DO NOTHING RETURNING "id"`, []any{"four"}, false},
+		{"the ID set", `INSERT INTO "t" ("id", "name") VALUES ($1, $2) RETURNING "id"`, []any{int64(1 << 40), "five"}, false},
+		{"other columns returned", `INSERT INTO "t" ("name") VALUES ($1) RETURNING "id", "name"`, []any{"six"}, false},
+		{"another table", `INSERT INTO "u" ("name") VALUES ($1) RETURNING "id"`, []any{"seven"}, false},
+	}
+	if err := drv.Exec(ctx, `CREATE TABLE u (id bigserial PRIMARY KEY, name text)`, []any{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tx, err := drv.Begin(ctx, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tx.Rollback()
+			var rows entsql.Rows
+			if err := tx.Query(ctx, `SELECT 1`, []any{}, &rows); err != nil { // BEGIN, and the block drawn below runs in it
+				t.Fatal(err)
+			}
+			rows.Close()
+			insert(ctx, t, tx, "draw "+tt.name) // draws IDs if needed
+			before := proxy.Flights()
+			if err := tx.Query(ctx, tt.query, tt.args, &rows); err != nil {
+				t.Fatal(err)
+			}
+			for rows.Next() {
+			}
+			rows.Close()
+			if queued := proxy.Flights() == before; queued != tt.queued {
+				t.Errorf("answered without a round trip: %v, want %v", queued, tt.queued)
+			}
+		})
 	}
 }

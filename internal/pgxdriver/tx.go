@@ -61,7 +61,9 @@ type Tx struct {
 	// yet sent.
 	queued []statement
 	state  txState
-	// outcome is how the commit that CommitWith's query carried went.
+	// carrier holds the answer of CommitWith's query, and with it how the
+	// commit it carried went (outcome).
+	carrier *batchRows
 	outcome error
 }
 
@@ -137,8 +139,18 @@ func (t *Tx) CommitWith(fn func(pgx.Tx) error) error {
 	t.state = txCommitting
 	err := fn(lent{t})
 	if t.state == txCommitted {
+		if t.carrier != nil {
+			t.carrier.Close() // reads the commit's answer, if fn did not
+		}
 		t.end()
 		return t.outcome
+	}
+	if t.state == txDone { // the connection was lost before anything was sent
+		t.end()
+		if err == nil {
+			err = t.outcome
+		}
+		return err
 	}
 	t.state = txOpen
 	if err != nil {
@@ -252,12 +264,17 @@ func lastRows(br pgx.BatchResults, commit *Tx) (pgx.Rows, error) {
 // queryCommitting sends CommitWith's query with the commit.
 func (t *Tx) queryCommitting(ctx context.Context, query string, args []any) (pgx.Rows, error) {
 	t.state = txCommitted
+	t.outcome = errors.New("pgxdriver: the commit's answer was not read")
 	br, err := t.send(ctx, &statement{query, args}, true)
 	if err != nil {
 		t.outcome = err
 		return nil, err
 	}
-	return lastRows(br, t)
+	rows, err := lastRows(br, t)
+	if r, ok := rows.(*batchRows); ok {
+		t.carrier = r
+	}
+	return rows, err
 }
 
 // send sends, in one round trip: BEGIN if it has not been sent, the queued
@@ -283,14 +300,7 @@ func (t *Tx) send(ctx context.Context, last *statement, commit bool) (pgx.BatchR
 			b.Queue("COMMIT")
 		}
 		br := t.conn.SendBatch(ctx, b)
-		before := len(b.QueuedQueries)
-		if last != nil {
-			before = len(t.queued)
-			if explicitBegin {
-				before++
-			}
-		}
-		err := readResults(br, before, commit && !implicit && last == nil)
+		err := t.readResults(br, explicitBegin, commit && !implicit && last == nil)
 		if err == nil {
 			t.begun = t.begun || explicitBegin
 			t.queued = nil
@@ -311,28 +321,42 @@ func (t *Tx) send(ctx context.Context, last *statement, commit bool) (pgx.BatchR
 		t.conn.Release()
 		t.conn = nil
 		if t.conn, err = t.d.acquire(ctx); err != nil {
-			t.state = txDone
+			t.state, t.queued, t.outcome = txDone, nil, err
 			return nil, err
 		}
 	}
 }
 
-// readResults reads n answers of a batch; the last one is a COMMIT's if
-// commit.
-func readResults(br pgx.BatchResults, n int, commit bool) error {
-	for i := range n {
-		tag, err := br.Exec()
-		if err != nil {
+// readResults reads the answers of send's batch up to its last statement:
+// BEGIN's if begin, the queued statements', and COMMIT's if commit.
+func (t *Tx) readResults(br pgx.BatchResults, begin, commit bool) error {
+	if begin {
+		if _, err := br.Exec(); err != nil {
 			return err
 		}
-		if commit && i == n-1 {
-			if err := commitResult(tag, nil); err != nil {
-				return err
-			}
+	}
+	for _, s := range t.queued {
+		if _, err := br.Exec(); err != nil {
+			return &QueuedError{SQL: s.sql, Err: err}
 		}
+	}
+	if commit {
+		return commitResult(br.Exec())
 	}
 	return nil
 }
+
+// QueuedError is the failure of a statement the driver answered for and
+// sent later (see PreallocateIDs): the statement it went with, or the
+// commit, reports it. ent's create returned before it failed, so ent has
+// not wrapped it (as a ConstraintError, for one).
+type QueuedError struct {
+	SQL string
+	Err error
+}
+
+func (e *QueuedError) Error() string { return "pgxdriver: queued insert: " + e.Err.Error() }
+func (e *QueuedError) Unwrap() error { return e.Err }
 
 // commitResult is a COMMIT's outcome: PostgreSQL answers the COMMIT of a
 // failed transaction with ROLLBACK, which pgx reports as an error too.
