@@ -90,10 +90,7 @@ func (b *idBlock) draw(ctx context.Context, t *Tx) ([]int64, error) {
 		case t.begun || attempt == maxAttempts || !pgconn.SafeToRetry(err) || ctx.Err() != nil:
 			return nil, err
 		}
-		t.conn.Release()
-		t.conn = nil
-		if t.conn, err = t.d.acquire(ctx); err != nil {
-			t.state, t.queued, t.outcome = txDone, nil, err
+		if err := t.reconnect(ctx); err != nil {
 			return nil, err
 		}
 	}

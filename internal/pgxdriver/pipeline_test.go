@@ -61,6 +61,13 @@ func names(t *testing.T, pool *pgxpool.Pool) map[int64]string {
 	return got
 }
 
+func wantNoRows(t *testing.T, pool *pgxpool.Pool) {
+	t.Helper()
+	if got := names(t, pool); len(got) != 0 {
+		t.Errorf("rows %v, want none", got)
+	}
+}
+
 // TestPreallocatedInsertsGoWithTheCommit: ent's inserts into a table whose
 // IDs the driver draws are answered at once, with IDs the rows then get,
 // and reach the server with the COMMIT, in one round trip.
@@ -266,9 +273,7 @@ func TestCommitWith(t *testing.T) {
 	if !errors.As(err, &pgErr) || pgErr.Code != "22012" {
 		t.Errorf("CommitWith: %v, want the query's division by zero", err)
 	}
-	if got := names(t, pool); len(got) != 0 {
-		t.Errorf("rows %v after a failed commit, want none", got)
-	}
+	wantNoRows(t, pool)
 	// A function that fails before its first query rolls back.
 	tx, err = drv.Begin(ctx, nil)
 	if err != nil {
@@ -279,9 +284,7 @@ func TestCommitWith(t *testing.T) {
 	if err := tx.CommitWith(func(pgx.Tx) error { return refused }); !errors.Is(err, refused) {
 		t.Errorf("CommitWith: %v, want the function's error", err)
 	}
-	if got := names(t, pool); len(got) != 0 {
-		t.Errorf("rows %v after a failed CommitWith, want none", got)
-	}
+	wantNoRows(t, pool)
 }
 
 // TestRollbackSendsNothingUnsent: a transaction rolled back before any
@@ -302,9 +305,7 @@ func TestRollbackSendsNothingUnsent(t *testing.T) {
 	if sent := proxy.Flights() - before; sent != 0 {
 		t.Errorf("%d round trips, want 0", sent)
 	}
-	if got := names(t, pool); len(got) != 0 {
-		t.Errorf("rows %v, want none", got)
-	}
+	wantNoRows(t, pool)
 }
 
 // TestQueuedInsertsKeepTheTransactionsOptions: a transaction with options
@@ -322,9 +323,7 @@ func TestQueuedInsertsKeepTheTransactionsOptions(t *testing.T) {
 	if err := tx.Commit(); !errors.As(err, &pgErr) || pgErr.Code != "25006" {
 		t.Errorf("Commit: %v, want the read-only refusal", err)
 	}
-	if got := names(t, pool); len(got) != 0 {
-		t.Errorf("rows %v, want none", got)
-	}
+	wantNoRows(t, pool)
 }
 
 // TestInsertWithID pins the rewrite to the inserts ent writes for one row,

@@ -318,13 +318,23 @@ func (t *Tx) send(ctx context.Context, last *statement, commit bool) (pgx.BatchR
 			t.queued = nil
 			return nil, err
 		}
-		t.conn.Release()
-		t.conn = nil
-		if t.conn, err = t.d.acquire(ctx); err != nil {
-			t.state, t.queued, t.outcome = txDone, nil, err
+		if err := t.reconnect(ctx); err != nil {
 			return nil, err
 		}
 	}
+}
+
+// reconnect swaps the transaction's connection, found dead before the
+// transaction sent anything, for another from the pool. If none can be
+// had, the transaction ends with that error.
+func (t *Tx) reconnect(ctx context.Context) error {
+	t.conn.Release() // pgxpool closes a dead connection instead of keeping it
+	t.conn = nil
+	var err error
+	if t.conn, err = t.d.acquire(ctx); err != nil {
+		t.state, t.queued, t.outcome = txDone, nil, err
+	}
+	return err
 }
 
 // readResults reads the answers of send's batch up to its last statement:
