@@ -105,10 +105,6 @@ type Tx struct {
 	ctx  context.Context
 }
 
-// SQLTx returns the database/sql transaction (River's riversqlite driver
-// takes it); nil on PostgreSQL.
-func (t *Tx) SQLTx() *sql.Tx { return t.sql }
-
 // Commit inserts the enqueued jobs and commits. On PostgreSQL River's
 // insert carries the commit (pgxdriver's CommitWith), so a write and its
 // job reach the database in one round trip with the rest of the

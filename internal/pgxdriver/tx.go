@@ -11,8 +11,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// Begin is BeginTx with the transaction's own type, for callers that need
-// it as a pgx.Tx (see Tx.Pgx) or commit with CommitWith. Every transaction
+// Begin is BeginTx with the transaction's own type, for callers that
+// commit with CommitWith. Every transaction
 // must end with Commit, CommitWith or Rollback: unlike database/sql,
 // nothing rolls it back when its context ends, and until then it holds a
 // pool connection.
@@ -202,12 +202,6 @@ func (t *Tx) end() {
 		t.conn = nil
 	}
 }
-
-// Pgx is the transaction as a pgx.Tx, for libraries that take one
-// (River's riverpgxv5 driver). Its statements run in the transaction, in
-// order with ent's; ending or nesting it is refused: the transaction
-// stays its owner's.
-func (t *Tx) Pgx() pgx.Tx { return lent{t} }
 
 // txQuerier runs a statement now, with whatever is queued before it.
 type txQuerier struct{ t *Tx }
@@ -425,7 +419,10 @@ func (r *batchRows) finish() {
 	}
 }
 
-// lent is a Tx lent out as a pgx.Tx.
+// lent is a Tx lent out as a pgx.Tx, to CommitWith's function (River's
+// riverpgxv5 driver): its statements run in the transaction, in order with
+// ent's; ending or nesting it is refused, the transaction stays its
+// owner's.
 type lent struct{ t *Tx }
 
 var errTxOwned = errors.New("pgxdriver: the transaction belongs to its owner; it cannot be ended or nested here")
